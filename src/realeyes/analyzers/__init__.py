@@ -1,0 +1,19 @@
+"""Analyzers: each gives one kind of evidence. Importing this package registers the built-in ones."""
+
+# Import order is registration order, which is the order the engine runs them: provenance first.
+from realeyes.analyzers import c2pa_credentials, metadata, watermark  # noqa: F401  # isort: skip
+from realeyes.analyzers import spectrum, ela, noise  # noqa: F401  # isort: skip
+from realeyes.analyzers._registry import create, describe_analyzers, list_analyzers, register
+from realeyes.analyzers.base import Analyzer, ErrorInfo, Evidence, Label, Map
+
+__all__ = [
+    "Analyzer",
+    "ErrorInfo",
+    "Evidence",
+    "Label",
+    "Map",
+    "create",
+    "describe_analyzers",
+    "list_analyzers",
+    "register",
+]

@@ -1,0 +1,185 @@
+"""C2PA content credentials: is a manifest present, does it validate, who signed it, what does it declare."""
+
+from __future__ import annotations
+
+import io
+import json
+from functools import cached_property
+from typing import Any
+
+import c2pa
+
+from realeyes.analyzers._registry import register
+from realeyes.analyzers._source_types import strongest_claim
+from realeyes.analyzers.base import Analyzer, Evidence
+from realeyes.media import Media
+
+_AI_LABELS = {"ai-generated", "manipulated"}
+# Failure codes that do not mean the content was altered: they are about trust in the signer, or checks skipped.
+_TRUST_ONLY_CODES = {"signingCredential.untrusted", "signingCredential.ocsp.skipped", "cawg.x509.credential.untrusted"}
+
+
+@register
+class C2paAnalyzer(Analyzer):
+    """C2PA manifest presence, validation, signer and declared digital source type."""
+
+    name = "c2pa"
+    version = "1.0"
+    media_kinds = frozenset({"image", "video", "document"})
+    needs_pixels = False
+
+    @cached_property
+    def _context(self) -> c2pa.Context:
+        settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": self.settings.c2pa_fetch_remote, "ocsp_fetch": False}}
+        if self.settings.c2pa_trust_anchors is not None:
+            settings["trust"] = {"trust_anchors": self.settings.c2pa_trust_anchors.read_text()}
+            settings["verify"]["verify_trust"] = True
+        return c2pa.Context(c2pa.Settings.from_dict(settings))
+
+    def analyze(self, media: Media) -> Evidence:
+        try:
+            reader = c2pa.Reader(media.format.mime, io.BytesIO(media.data), context=self._context)
+        except c2pa.C2paError as exc:
+            return self._unreadable(media, exc)
+        with reader:
+            store = json.loads(reader.json())
+            state = str(reader.get_validation_state())
+        return self._judge(_describe_store(store, state))
+
+    def _unreadable(self, media: Media, exc: Exception) -> Evidence:
+        kind = type(exc).__name__.lstrip("_").removeprefix("C2pa")
+        message = str(exc)
+        if kind == "ManifestNotFound":
+            return self.evidence(
+                summary="No C2PA content credentials (most images carry none, so absence is not evidence).",
+                details=_details(manifest_present=False, validation="absent"),
+            )
+        if message.startswith("Remote:"):
+            url = message.split("url", 1)[-1].strip() if "url" in message else None
+            return self.evidence(
+                summary="Content credentials are stored remotely and were not fetched (remote fetch is disabled).",
+                details=_details(manifest_present=True, validation="unverified", remote_url=url),
+            )
+        present = b"jumb" in media.data or b"c2pa" in media.data
+        if not present:
+            return self.evidence(
+                summary=f"No C2PA content credentials found (the container could not be fully parsed: {message}).",
+                details=_details(manifest_present=False, validation="absent", validation_codes=[message]),
+            )
+        return self.evidence(
+            score=0.6,
+            weight=0.3,
+            label="manipulated",
+            summary=f"Content credentials are present but cannot be read or verified ({message}).",
+            details=_details(manifest_present=True, validation="invalid", validation_codes=[message]),
+        )
+
+    def _judge(self, details: dict[str, Any]) -> Evidence:
+        claim = strongest_claim([details["digital_source_type"]] if details["digital_source_type"] else [])
+        signer = details["signer"] or "an unknown signer"
+        if details["validation"] == "invalid":
+            failures = [code for code in details["validation_codes"] if code not in _TRUST_ONLY_CODES]
+            if claim and claim.label in _AI_LABELS:
+                return self.evidence(
+                    score=0.9, weight=1.0, label=claim.label, details=details,
+                    summary=f"Content credentials declare the image {claim.meaning}, but fail validation "
+                    f"({', '.join(failures)}).",
+                )  # fmt: skip
+            return self.evidence(
+                score=0.75, weight=0.6, label="manipulated", details=details,
+                summary=f"Content credentials fail validation ({', '.join(failures)}): "
+                "the file was changed after it was signed, or the signature is broken.",
+            )  # fmt: skip
+        trust = "trusted" if details["trusted"] else "untrusted"
+        if claim and claim.label in _AI_LABELS:
+            # A signed declaration of AI involvement is an admission: decisive whatever the signer's trust.
+            return self.evidence(
+                score=0.99, weight=1.0, label=claim.label, decisive=True, details=details,
+                summary=f"Valid C2PA content credentials signed by {signer} ({trust}) declare the image "
+                f"{claim.meaning}.",
+            )  # fmt: skip
+        if claim and claim.label == "authentic":
+            # A capture claim is only as good as the signer: decisive only when the signer is on a trust list.
+            return self.evidence(
+                score=0.03 if details["trusted"] else 0.25,
+                weight=1.0 if details["trusted"] else 0.5,
+                label="authentic", decisive=bool(details["trusted"]), details=details,
+                summary=f"Valid C2PA content credentials signed by {signer} ({trust}) declare the image "
+                f"{claim.meaning}.",
+            )  # fmt: skip
+        declared = f" declare it {claim.meaning}" if claim else " declare no digital source type"
+        return self.evidence(
+            details=details,
+            summary=f"Valid C2PA content credentials signed by {signer} ({trust}){declared}.",
+        )
+
+
+def _details(**fields: Any) -> dict[str, Any]:
+    """The stable C2PA details contract (docs/OUTPUT.md): every key is always present."""
+    base: dict[str, Any] = {
+        "manifest_present": False,
+        "validation": "absent",
+        "validation_codes": [],
+        "trusted": False,
+        "signer": None,
+        "issuer": None,
+        "signing_time": None,
+        "claim_generator": None,
+        "digital_source_type": None,
+        "actions": [],
+        "active_manifest": None,
+        "manifest_count": 0,
+        "remote_url": None,
+    }
+    base.update(fields)
+    return base
+
+
+def _describe_store(store: dict[str, Any], state: str) -> dict[str, Any]:
+    label = store.get("active_manifest")
+    manifest = store.get("manifests", {}).get(label, {}) if label else {}
+    signature = manifest.get("signature_info") or {}
+    actions = [action for assertion in manifest.get("assertions", []) for action in _actions_of(assertion)]
+    source_types = [str(a["digitalSourceType"]) for a in actions if a.get("digitalSourceType")]
+    source_types += _metadata_source_types(manifest)
+    claim = strongest_claim(source_types)
+    return _details(
+        manifest_present=True,
+        validation="invalid" if state == "Invalid" else "valid",
+        validation_codes=[status["code"] for status in store.get("validation_status") or [] if "code" in status],
+        trusted=state == "Trusted",
+        signer=signature.get("common_name") or signature.get("issuer"),
+        issuer=signature.get("issuer"),
+        signing_time=signature.get("time"),
+        claim_generator=_claim_generator(manifest),
+        digital_source_type=claim.term if claim else (source_types[0] if source_types else None),
+        actions=[str(action.get("action")) for action in actions],
+        active_manifest=label,
+        manifest_count=len(store.get("manifests", {})),
+    )
+
+
+def _actions_of(assertion: dict[str, Any]) -> list[dict[str, Any]]:
+    if not str(assertion.get("label", "")).startswith("c2pa.actions"):
+        return []
+    return [a for a in (assertion.get("data") or {}).get("actions", []) if isinstance(a, dict)]
+
+
+def _metadata_source_types(manifest: dict[str, Any]) -> list[str]:
+    """Digital source types declared outside actions (e.g. a c2pa.metadata / IPTC assertion)."""
+    found = []
+    for assertion in manifest.get("assertions", []):
+        data = assertion.get("data")
+        if isinstance(data, dict) and not str(assertion.get("label", "")).startswith("c2pa.actions"):
+            value = data.get("Iptc4xmpExt:DigitalSourceType") or data.get("digitalSourceType")
+            if isinstance(value, str):
+                found.append(value)
+    return found
+
+
+def _claim_generator(manifest: dict[str, Any]) -> str | None:
+    if manifest.get("claim_generator"):
+        return str(manifest["claim_generator"])
+    infos = manifest.get("claim_generator_info") or []
+    parts = [" ".join(str(info[k]) for k in ("name", "version") if info.get(k)) for info in infos]
+    return "; ".join(part for part in parts if part) or None

@@ -1,0 +1,69 @@
+"""Error level analysis: regions that recompress differently from the rest were often saved at another time."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from realeyes.analyzers._registry import register
+from realeyes.analyzers._scoring import UNCALIBRATED_WEIGHT, provisional_score
+from realeyes.analyzers.base import Analyzer, Evidence, Map
+from realeyes.imaging import fit_within, robust_unit
+from realeyes.media import Media
+
+_QUALITY = 90
+_BLOCK = 8  # JPEG's block size: error is averaged per block so that noise does not dominate the map
+
+
+@register
+class ElaAnalyzer(Analyzer):
+    """Error level analysis: the difference between the image and its JPEG recompression."""
+
+    name = "ela"
+    version = "1.0"
+
+    def analyze(self, media: Media) -> Evidence:
+        assert media.rgb is not None
+        error = recompression_error(media.rgb, _QUALITY)
+        blocks = _block_means(error)
+        median = float(np.median(blocks))
+        p99 = float(np.percentile(blocks, 99))
+        inconsistency = (p99 + 1.0) / (median + 1.0)
+        details = {
+            "quality": _QUALITY,
+            "mean_error": round(float(error.mean()), 3),
+            "median_block_error": round(median, 3),
+            "p99_block_error": round(p99, 3),
+            "inconsistency": round(inconsistency, 3),
+            "source_format": media.format.name,
+        }
+        height, width = fit_within(blocks.shape, self.settings.map_max_side)
+        display = cv2.resize(blocks, (width, height), interpolation=cv2.INTER_LINEAR)
+        score = provisional_score(inconsistency, centre=6.0, spread=1.5)
+        return self.evidence(
+            score=score,
+            weight=UNCALIBRATED_WEIGHT,
+            label="manipulated",
+            details=details,
+            maps={"ela": Map(robust_unit(display))},
+            summary=f"Error levels {'vary strongly' if score > 0.6 else 'are fairly uniform'} across the image "
+            f"(99th percentile {inconsistency:.1f}x the median; uncalibrated, low weight).",
+        )
+
+
+def recompression_error(rgb: np.ndarray, quality: int) -> np.ndarray:
+    """Per-pixel maximum absolute channel difference (uint8) between the image and its JPEG recompression."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
+    recompressed = np.asarray(Image.open(buffer).convert("RGB"))
+    difference = cv2.absdiff(rgb, recompressed)
+    # np.maximum over channel views is ~25x faster than difference.max(axis=2) on interleaved uint8.
+    return np.maximum(np.maximum(difference[:, :, 0], difference[:, :, 1]), difference[:, :, 2])
+
+
+def _block_means(error: np.ndarray) -> np.ndarray:
+    height, width = max(1, error.shape[0] // _BLOCK), max(1, error.shape[1] // _BLOCK)
+    return cv2.resize(error.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)

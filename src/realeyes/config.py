@@ -1,0 +1,37 @@
+"""One settings object for the whole product; every field can be set with a REALEYES_* environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MEGABYTE = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Documented defaults that work on a laptop (see docs/CONFIGURATION.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="REALEYES_", extra="forbid")
+
+    # Media intake limits: refuse before decoding anything big.
+    max_bytes: int = Field(25 * MEGABYTE, gt=0, description="Largest accepted file, in bytes.")
+    max_pixels: int = Field(50_000_000, gt=0, description="Decompression-bomb guard: width x height.")
+    max_dimension: int = Field(20_000, gt=0, description="Largest accepted width or height, in pixels.")
+
+    # Which analyzers the engine runs; None means every registered analyzer.
+    analyzers: list[str] | None = Field(None, description="Analyzer names to run (default: all).")
+
+    # Fusion: p_fake >= threshold -> not authentic; p_fake <= authentic_threshold -> authentic.
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    authentic_threshold: float = Field(0.2, gt=0.0, lt=1.0)
+    fusion_path: Path | None = Field(None, description="JSON file with fitted fusion coefficients.")
+
+    # C2PA: trust anchors (PEM bundle) make known signers 'trusted'; remote manifests are never fetched
+    # unless enabled, because scanning must not reach the network by default.
+    c2pa_trust_anchors: Path | None = None
+    c2pa_fetch_remote: bool = False
+
+    # Maps (heatmaps) are kept at most this many pixels on their longer side to bound memory.
+    map_max_side: int = Field(2048, ge=64)

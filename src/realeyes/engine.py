@@ -1,0 +1,81 @@
+"""Engine.analyze(bytes | path) -> Verdict: the single entry that the CLI, the API and the worker call."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+import realeyes
+from realeyes.analyzers import Analyzer, ErrorInfo, Evidence, Map, create, list_analyzers
+from realeyes.config import Settings
+from realeyes.fusion import FusionModel, decide
+from realeyes.media import Media, MediaSource, load_media
+from realeyes.verdict import Verdict
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Builds the configured analyzers once, then analyses any number of files."""
+
+    def __init__(self, settings: Settings | None = None, analyzers: Sequence[str] | None = None) -> None:
+        self.settings = settings or Settings()
+        names = list(analyzers or self.settings.analyzers or list_analyzers())
+        self.analyzers: list[Analyzer] = [create(name, self.settings) for name in names]
+        path = self.settings.fusion_path
+        self.fusion = FusionModel.load(path) if path else FusionModel()
+
+    @property
+    def versions(self) -> dict[str, str]:
+        return {"realeyes": realeyes.__version__, **{a.name: a.version for a in self.analyzers}}
+
+    def analyze(self, source: MediaSource) -> Verdict:
+        """Load, validate and analyse one file. Media errors (typed MediaError) propagate to the caller."""
+        started = time.perf_counter()
+        media = load_media(source, self.settings)
+        evidence = [self._run(analyzer, media) for analyzer in self.analyzers if analyzer.applies_to(media)]
+        decision = decide(evidence, self.fusion, self.settings.threshold, self.settings.authentic_threshold)
+        notes = list(media.notes) + [
+            f"The {e.analyzer} analyzer failed ({e.error.message}); the verdict was reached without it."
+            for e in evidence
+            if e.error is not None
+        ]
+        return Verdict(
+            label=decision.label,
+            p_fake=decision.p_fake,
+            threshold=self.settings.threshold,
+            reasons=decision.reasons,
+            evidence=evidence,
+            media=media.describe(),
+            notes=notes,
+            versions=self.versions,
+            elapsed_ms=(time.perf_counter() - started) * 1000.0,
+        )
+
+    @staticmethod
+    def _run(analyzer: Analyzer, media: Media) -> Evidence:
+        """Run one analyzer; a failure becomes an errored Evidence so that one broken analyzer never breaks a scan."""
+        started = time.perf_counter()
+        try:
+            evidence = analyzer.analyze(media)
+            _check_maps(evidence.maps)
+        except Exception as exc:
+            log.exception("analyzer %s failed on %s", analyzer.name, media.source or "<bytes>")
+            evidence = Evidence(
+                analyzer=analyzer.name,
+                version=analyzer.version,
+                summary=f"The {analyzer.name} analyzer failed.",
+                error=ErrorInfo(code="analyzer_failed", message=f"{type(exc).__name__}: {exc}"),
+            )
+        evidence.elapsed_ms = (time.perf_counter() - started) * 1000.0
+        return evidence
+
+
+def _check_maps(maps: dict[str, Map]) -> None:
+    for name, heatmap in maps.items():
+        values = heatmap.values
+        if values.ndim != 2 or not np.isfinite(values).all() or values.min() < 0 or values.max() > 1:
+            raise ValueError(f"map {name!r} must be a finite 2-D array in [0, 1]")

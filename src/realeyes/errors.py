@@ -1,0 +1,45 @@
+"""The RealEyes exception family. Each error carries a stable machine `code`; front doors map them in one place."""
+
+from __future__ import annotations
+
+
+class RealEyesError(Exception):
+    """Base class: `code` is stable for machines, the message is written for people."""
+
+    code = "realeyes_error"
+
+
+class MediaError(RealEyesError):
+    """The input could not be accepted as media."""
+
+    code = "media_error"
+
+
+class UnsupportedMedia(MediaError):
+    """The bytes are not a format RealEyes reads (sniffed from content, never from the file name)."""
+
+    code = "unsupported_media"
+
+
+class MediaTooLarge(MediaError):
+    """The input exceeds a configured size limit (bytes, pixels or dimension)."""
+
+    code = "media_too_large"
+
+
+class CorruptMedia(MediaError):
+    """The format was recognised but the content cannot be decoded (truncated, damaged or hostile)."""
+
+    code = "corrupt_media"
+
+
+class UnknownAnalyzer(RealEyesError, ValueError):
+    """An analyzer name that is not registered."""
+
+    code = "unknown_analyzer"
+
+
+class ModelUnavailable(RealEyesError):
+    """An analyzer's model files are missing or cannot be loaded."""
+
+    code = "model_unavailable"

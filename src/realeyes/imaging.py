@@ -1,0 +1,49 @@
+"""Small pixel helpers shared by the forensic analyzers and the map writers."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+from PIL import Image
+
+_LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def to_luma(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 luma of an RGB uint8 array as float32 in [0, 255]."""
+    return np.asarray(rgb.astype(np.float32) @ _LUMA_WEIGHTS, dtype=np.float32)
+
+
+def fit_within(shape: tuple[int, ...], max_side: int) -> tuple[int, int]:
+    """(height, width) scaled down so that the longer side is at most max_side."""
+    height, width = shape[:2]
+    scale = min(1.0, max_side / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def shrink(values: np.ndarray, max_side: int) -> np.ndarray:
+    """Area-average a 2-D map down to max_side (never up)."""
+    height, width = fit_within(values.shape, max_side)
+    if (height, width) == values.shape[:2]:
+        return values
+    return cv2.resize(values, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def robust_unit(values: np.ndarray, high_percentile: float = 99.5) -> np.ndarray:
+    """Scale non-negative values to [0, 1] by a high percentile, so a few outliers do not flatten the map."""
+    top = float(np.percentile(values, high_percentile)) if values.size else 0.0
+    if top <= 0:
+        return np.zeros_like(values, dtype=np.float32)
+    return np.clip(values / top, 0.0, 1.0).astype(np.float32)
+
+
+def map_to_png(values: np.ndarray, size: tuple[int, int] | None = None) -> bytes:
+    """Encode a [0, 1] map as 8-bit greyscale PNG (255 = most suspicious), optionally resized to (width, height)."""
+    gray = np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    if size is not None and (gray.shape[1], gray.shape[0]) != size:
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
+    buffer = io.BytesIO()
+    Image.fromarray(gray, mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
