@@ -77,7 +77,7 @@ def decide(evidence: list[Evidence], model: FusionModel, threshold: float, authe
         label = "authentic"
     else:
         label = "inconclusive"
-        reasons.append("The evidence is too weak to decide either way.")
+        reasons.insert(0, "The evidence is too weak to decide either way.")
     return Decision(label=label, p_fake=p_fake, reasons=reasons)
 
 

@@ -1,0 +1,141 @@
+"""Scan many files: expand paths, analyse in a process pool (one Engine per process), write maps."""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from realeyes.config import Settings
+from realeyes.engine import Engine
+from realeyes.errors import RealEyesError
+from realeyes.imaging import map_to_png
+from realeyes.media import sniff_format
+from realeyes.report import error_record, verdict_record
+from realeyes.verdict import Verdict
+
+log = logging.getLogger(__name__)
+
+# In directories, a file is scanned if its content is recognised or its name looks like media, so that a
+# damaged photo is reported while README or LICENSE files beside it are skipped.
+MEDIA_SUFFIXES = {
+    ".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif", ".jxl",
+    ".svg", ".pdf", ".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Expansion:
+    files: list[Path]
+    skipped: list[Path]
+    missing: list[str]
+
+
+def expand_paths(arguments: Iterable[str]) -> Expansion:
+    """Files as given, directories recursively (sorted, hidden entries skipped), and glob patterns."""
+    files: list[Path] = []
+    skipped: list[Path] = []
+    missing: list[str] = []
+    for argument in arguments:
+        path = Path(argument)
+        if path.is_dir():
+            for candidate in sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path)):
+                (files if _looks_like_media(candidate) else skipped).append(candidate)
+        elif path.exists():
+            files.append(path)
+        elif matches := sorted(glob.glob(argument, recursive=True)):
+            files.extend(Path(m) for m in matches if Path(m).is_file())
+        else:
+            missing.append(argument)
+    return Expansion(files=list(dict.fromkeys(files)), skipped=skipped, missing=missing)
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def _looks_like_media(path: Path) -> bool:
+    if path.suffix.lower() in MEDIA_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as handle:
+            return sniff_format(handle.read(512)) is not None
+    except OSError:
+        return True  # unreadable: let the scan report why
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    settings: Settings
+    analyzers: list[str] | None = None
+    maps_dir: Path | None = None
+
+
+def scan_files(files: list[Path], options: ScanOptions, workers: int) -> Iterator[dict[str, Any]]:
+    """Yield one record per file, in input order; never raises for a bad file."""
+    map_stems = _unique_stems(files)
+    jobs = [(str(path), map_stems[path]) for path in files]
+    if workers <= 1 or len(files) <= 1:
+        _init_worker(options)
+        yield from map(_scan_one, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(options,)) as pool:
+        yield from pool.map(_scan_one, jobs, chunksize=1)
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _unique_stems(files: list[Path]) -> dict[Path, str]:
+    """Map file names for --save-maps: the file stem, with -2, -3... when two inputs share a stem."""
+    seen: dict[str, int] = {}
+    stems = {}
+    for path in files:
+        count = seen.get(path.stem, 0) + 1
+        seen[path.stem] = count
+        stems[path] = path.stem if count == 1 else f"{path.stem}-{count}"
+    return stems
+
+
+_engine: Engine | None = None
+_options: ScanOptions | None = None
+
+
+def _init_worker(options: ScanOptions) -> None:
+    """Build the engine once per process; analyzers load their resources here, not per file."""
+    global _engine, _options
+    _options = options
+    _engine = Engine(options.settings, analyzers=options.analyzers)
+
+
+def _scan_one(job: tuple[str, str]) -> dict[str, Any]:
+    path, stem = job
+    assert _engine is not None and _options is not None
+    try:
+        verdict = _engine.analyze(path)
+        maps = _save_maps(verdict, _options.maps_dir, stem) if _options.maps_dir else {}
+        return verdict_record(path, verdict, maps)
+    except RealEyesError as exc:
+        return error_record(path, exc.code, str(exc), _engine.settings.threshold)
+    except Exception as exc:  # a bug or resource failure must not stop a batch: report it for this file
+        log.exception("unexpected failure on %s", path)
+        return error_record(path, "internal_error", f"{type(exc).__name__}: {exc}", _engine.settings.threshold)
+
+
+def _save_maps(verdict: Verdict, directory: Path, stem: str) -> dict[str, str]:
+    """Write every map as DIR/<stem>.<map>.png; spatial maps at the image's own resolution."""
+    directory.mkdir(parents=True, exist_ok=True)
+    size = (verdict.media["width"], verdict.media["height"]) if verdict.media.get("width") else None
+    written = {}
+    for evidence in verdict.evidence:
+        for name, heatmap in evidence.maps.items():
+            target = directory / f"{stem}.{name}.png"
+            target.write_bytes(map_to_png(heatmap.values, size if heatmap.spatial else None))
+            written[name] = str(target)
+    return written
