@@ -23,9 +23,11 @@ class Settings(BaseSettings):
     # Which analyzers the engine runs; None means every registered analyzer.
     analyzers: list[str] | None = Field(None, description="Analyzer names to run (default: all).")
 
-    # Fusion: p_fake >= threshold -> not authentic; p_fake <= authentic_threshold -> authentic.
-    threshold: float = Field(0.5, gt=0.0, lt=1.0)
-    authentic_threshold: float = Field(0.2, gt=0.0, lt=1.0)
+    # Fusion: p_fake >= threshold -> not authentic; p_fake <= authentic_threshold -> authentic; between the two
+    # -> inconclusive. The band is wide on purpose: near-chance probabilities should abstain, not guess, and
+    # the uncalibrated forensic views alone can never leave it (their combined p_fake stays below 0.57).
+    threshold: float = Field(0.6, gt=0.0, lt=1.0)
+    authentic_threshold: float = Field(0.25, gt=0.0, lt=1.0)
     fusion_path: Path | None = Field(None, description="JSON file with fitted fusion coefficients.")
 
     # C2PA: trust anchors (PEM bundle) make known signers 'trusted'; remote manifests are never fetched

@@ -10,7 +10,7 @@
    pipeline) gives a coefficient for it. An analyzer with no opinion (score None) or that failed adds nothing.
 3. p_fake >= threshold -> the label argued for by the evidence that pushed hardest toward "not authentic";
    p_fake <= authentic_threshold -> "authentic"; in between -> "inconclusive". With only weak evidence p_fake stays
-   near 0.5, so the honest answer is "inconclusive".
+   near 0.5, so the honest answer is "inconclusive" (defaults: threshold 0.6, authentic_threshold 0.25).
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ class MetadataAnalyzer(Analyzer):
             taken = f", taken {camera['DateTimeOriginal']}" if "DateTimeOriginal" in camera else ""
             return self.evidence(
                 score=0.35, weight=0.3, label="authentic", details=details,
-                summary=f"Camera metadata present ({camera['Make']} {camera['Model']}{taken}); "
+                summary=f"Camera metadata present ({_camera_name(camera)}{taken}); "
                 "metadata is easy to copy or forge, so this is weak evidence.",
             )  # fmt: skip
         return self.evidence(
@@ -93,6 +93,11 @@ class MetadataAnalyzer(Analyzer):
             summary="No camera metadata and no generator markers; absence is weak evidence because most "
             "platforms strip metadata.",
         )
+
+
+def _camera_name(camera: dict[str, Any]) -> str:
+    make, model = str(camera["Make"]), str(camera["Model"])
+    return model if model.lower().startswith(make.lower()) else f"{make} {model}"
 
 
 def _xmp_source_types(xmp: str | None) -> list[str]:

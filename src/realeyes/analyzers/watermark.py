@@ -19,6 +19,7 @@ from realeyes.media import Media
 
 _SCALE = 36.0  # invisible-watermark's default quantisation step for the U channel
 _BLOCK = 4
+_HAAR = 0.7071067811865476  # pywt's Haar filter tap, 1/sqrt(2) as a double
 _MIN_PIXELS = 256 * 256  # the embedder refuses smaller images, so no mark can be there
 # A mark counts as found when this many matching bits would happen by chance less than once in a million images.
 _CHANCE_LIMIT = 1e-6
@@ -61,9 +62,14 @@ def block_votes(bgr: np.ndarray) -> np.ndarray:
 
 
 def haar_approximation(channel: np.ndarray) -> np.ndarray:
-    """The LL band of a one-level Haar DWT (identical to pywt.dwt2(x, 'haar')[0], ~15x faster)."""
+    """The LL band of a one-level Haar DWT, bit-identical to pywt.dwt2(x, "haar")[0] and ~7x faster.
+
+    Bit-identical matters: coefficients are multiples of 0.5 and the quantisation step is 36, so many land exactly
+    on the decision boundary, where the embedder's own rounding decides the vote.
+    """
     x = channel.astype(np.float64)
-    return (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2]) / 2.0
+    vertical = x[0::2] * _HAAR + x[1::2] * _HAAR
+    return np.asarray(vertical[:, 0::2] * _HAAR + vertical[:, 1::2] * _HAAR)
 
 
 def decode_bits(votes: np.ndarray, length: int) -> np.ndarray:

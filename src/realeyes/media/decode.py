@@ -84,8 +84,11 @@ def _decode_image(data: bytes, fmt: Format, name: str | None, settings: Settings
             _check_dimensions(image.size, settings)
             frame_count = getattr(image, "n_frames", 1)
             image.load()
+            # Metadata is read before the orientation fix, which returns a copy without format-specific fields.
             exif = _read_exif(image)
             quality = estimate_jpeg_quality(image)
+            xmp = _read_xmp(image, data)
+            text_chunks = _read_text_chunks(image)
             image = ImageOps.exif_transpose(image)
             rgb, properties = _to_rgb(image)
     except (MediaTooLarge, CorruptMedia):
@@ -120,8 +123,8 @@ def _decode_image(data: bytes, fmt: Format, name: str | None, settings: Settings
         source=name,
         properties=properties,
         exif=exif,
-        xmp=_read_xmp(image, data),
-        text_chunks=_read_text_chunks(image),
+        xmp=xmp,
+        text_chunks=text_chunks,
         notes=notes,
     )
 
@@ -264,13 +267,15 @@ def estimate_jpeg_quality(image: Image.Image) -> int | None:
     if not tables or 0 not in tables:
         return None
     luminance = np.asarray(tables[0], dtype=np.float64)
+    if luminance.max() <= 1:
+        return 100  # an all-ones table: quality 100, where the scale estimate saturates
     base = np.asarray(_IJG_LUMINANCE, dtype=np.float64)
-    scale = float(np.mean(luminance / base)) * 100.0  # the IJG scale factor, in percent
+    scale = float(luminance.sum() / base.sum()) * 100.0  # the IJG scale factor in percent (order-independent)
     quality = (200.0 - scale) / 2.0 if scale <= 100.0 else 5000.0 / scale
     return int(np.clip(round(quality), 1, 100))
 
 
-# The standard (Annex K) luminance table in zig-zag order, as Pillow reports quantization tables.
+# The standard (Annex K) luminance table; only its sum is used, so the coefficient order does not matter.
 _IJG_LUMINANCE = [
     16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40, 26, 24, 22, 22, 24, 49, 35, 37, 29, 40, 58,
     51, 61, 60, 57, 51, 56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109, 81, 87, 95, 98, 103, 104, 103,

@@ -1,0 +1,43 @@
+"""Shared fixtures: tests build their own media; tests that need ../shared/data skip without it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from realeyes import Engine, samples
+from realeyes.config import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("REALEYES_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Engine:
+    return Engine(settings)
+
+
+@pytest.fixture(scope="session")
+def photo() -> np.ndarray:
+    """A 640x480 photo-like RGB image (synthetic, deterministic)."""
+    return samples.photo_like(640, 480, seed=1)
+
+
+@pytest.fixture(scope="session")
+def identity() -> samples.SigningIdentity:
+    return samples.make_signing_identity()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA} (set REALEYES_SHARED_DATA)")
+    return SHARED_DATA

@@ -1,0 +1,87 @@
+"""Fusion rules: decisive provenance wins, weak evidence stays inconclusive, fitted coefficients apply."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from realeyes.analyzers import ErrorInfo, Evidence
+from realeyes.fusion import FusionModel, decide
+
+
+def ev(name: str, score: float | None, weight: float = 1.0, **fields: object) -> Evidence:
+    return Evidence(analyzer=name, version="1", score=score, weight=weight, summary=f"{name} says {score}", **fields)  # type: ignore[arg-type]
+
+
+def run(*evidence: Evidence, model: FusionModel | None = None) -> tuple[str, float, list[str]]:
+    decision = decide(list(evidence), model or FusionModel(), threshold=0.6, authentic_threshold=0.25)
+    return decision.label, decision.p_fake, decision.reasons
+
+
+def test_decisive_ai_declaration_overrides_pixel_evidence() -> None:
+    label, p_fake, reasons = run(
+        ev("pixels", 0.01, weight=5.0, label="authentic"),
+        ev("c2pa", 0.99, label="ai-generated", decisive=True),
+    )
+    assert (label, p_fake) == ("ai-generated", 0.99)
+    assert reasons[0] == "c2pa says 0.99"
+
+
+def test_ai_claim_outranks_a_decisive_capture_claim() -> None:
+    label, _, reasons = run(
+        ev("c2pa", 0.03, label="authentic", decisive=True),
+        ev("metadata", 0.97, label="ai-generated", decisive=True),
+    )
+    assert label == "ai-generated" and reasons[0] == "metadata says 0.97"
+
+
+def test_trusted_capture_claim_alone_is_authentic() -> None:
+    assert run(ev("c2pa", 0.03, label="authentic", decisive=True))[:2] == ("authentic", 0.03)
+
+
+def test_weak_evidence_is_inconclusive() -> None:
+    uncalibrated = [ev(name, 0.7, weight=0.1, label="manipulated") for name in ("ela", "noise", "spectrum")]
+    label, p_fake, reasons = run(*uncalibrated)
+    assert label == "inconclusive" and 0.5 < p_fake < 0.6
+    assert reasons[0] == "The evidence is too weak to decide either way."
+
+
+def test_no_opinion_at_all_is_inconclusive() -> None:
+    assert run(ev("c2pa", None), ev("metadata", None)) == ("inconclusive", 0.5, ["No analyzer had an opinion on this file."])
+
+
+def test_strong_combined_evidence_takes_the_label_of_the_strongest_pusher() -> None:
+    label, p_fake, reasons = run(
+        ev("ela", 0.9, weight=2.0, label="manipulated"), ev("spectrum", 0.6, weight=1.0, label="ai-generated")
+    )
+    assert label == "manipulated" and p_fake > 0.9
+    assert reasons[0] == "ela says 0.9"
+
+
+def test_low_scores_make_authentic() -> None:
+    label, p_fake, _ = run(ev("classifier", 0.05, weight=1.0), ev("localizer", 0.1, weight=1.0))
+    assert label == "authentic" and p_fake < 0.01
+
+
+def test_errored_evidence_is_ignored() -> None:
+    broken = ev("broken", 0.99, decisive=True, label="ai-generated", error=ErrorInfo("analyzer_failed", "boom"))
+    assert run(broken)[0] == "inconclusive"
+
+
+def test_fitted_coefficients_override_self_reported_weights(tmp_path: Path) -> None:
+    path = tmp_path / "fusion.json"
+    path.write_text(json.dumps({"bias": -1.0, "coefficients": {"ela": 3.0}, "fitted_on": "validation split"}))
+    model = FusionModel.load(path)
+    _, p_default, _ = run(ev("ela", 0.7, weight=0.1))
+    _, p_fitted, _ = run(ev("ela", 0.7, weight=0.1), model=model)
+    assert p_default == pytest.approx(0.521, abs=1e-3)
+    assert p_fitted == pytest.approx(1 / (1 + 2.718281828 ** -(-1.0 + 3.0 * 0.8473)), abs=1e-3)
+
+
+def test_fusion_file_with_unknown_keys_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "fusion.json"
+    path.write_text(json.dumps({"bias": 0, "coefficients": {}, "bais": 1}))
+    with pytest.raises(ValueError, match="unknown fusion keys"):
+        FusionModel.load(path)
