@@ -1,0 +1,74 @@
+"""The engine: one entry point, isolation of failing analyzers, analyzer selection, pixel-less containers."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from realeyes import Engine, samples
+from realeyes.analyzers import Analyzer, Evidence, _registry, register
+from realeyes.errors import CorruptMedia, UnknownAnalyzer
+from realeyes.media import Media
+
+
+@pytest.fixture
+def broken_registered(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(_registry, "_FACTORIES", dict(_registry._FACTORIES))
+
+    @register
+    class Broken(Analyzer):
+        """Always fails."""
+
+        name = "broken"
+        version = "0"
+
+        def analyze(self, media: Media) -> Evidence:
+            raise RuntimeError("model file vanished")
+
+    return "broken"
+
+
+def test_a_failing_analyzer_is_recorded_and_the_scan_goes_on(
+    broken_registered: str, photo: np.ndarray, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = Engine(analyzers=["metadata", broken_registered])
+    with caplog.at_level(logging.ERROR):
+        verdict = engine.analyze(samples.png_bytes(photo, {"parameters": samples.sd_webui_parameters()}))
+    broken = next(e for e in verdict.evidence if e.analyzer == "broken")
+    assert broken.error is not None and broken.error.code == "analyzer_failed"
+    assert "model file vanished" in broken.error.message
+    assert verdict.label == "ai-generated"  # the working analyzer still decides
+    assert any("broken analyzer failed" in note for note in verdict.notes)
+    assert "analyzer broken failed" in caplog.text
+
+
+def test_only_the_selected_analyzers_run(photo: np.ndarray) -> None:
+    verdict = Engine(analyzers=["ela", "c2pa"]).analyze(samples.jpeg_bytes(photo))
+    assert [e.analyzer for e in verdict.evidence] == ["ela", "c2pa"]
+    assert verdict.versions == {"realeyes": "0.1.0", "ela": "1.0", "c2pa": "1.0"}
+
+
+def test_unknown_analyzer_is_refused_at_construction() -> None:
+    with pytest.raises(UnknownAnalyzer, match="Known analyzers"):
+        Engine(analyzers=["ela", "magic"])
+
+
+def test_video_container_gets_provenance_only(engine: Engine) -> None:
+    verdict = engine.analyze(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\0" * 100)
+    assert [e.analyzer for e in verdict.evidence] == ["c2pa"]
+    assert verdict.label == "inconclusive" and "only provenance" in verdict.notes[0]
+
+
+def test_media_errors_reach_the_caller_typed(engine: Engine) -> None:
+    with pytest.raises(CorruptMedia):
+        engine.analyze(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+
+
+def test_verdict_dict_has_the_documented_fields(engine: Engine, photo: np.ndarray) -> None:
+    record = engine.analyze(samples.jpeg_bytes(photo)).to_dict()
+    assert {"label", "p_fake", "threshold", "reasons", "evidence", "media", "notes", "versions"} <= record.keys()
+    assert {"analyzer", "version", "score", "weight", "summary", "details", "error"} <= record["evidence"][0].keys()
+    assert record["media"]["width"] == 640 and record["media"]["format"] == "jpeg"
+    assert all(e["elapsed_ms"] is not None for e in record["evidence"])
