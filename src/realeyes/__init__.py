@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from realeyes.engine import Engine  # noqa: E402
-from realeyes.verdict import Verdict  # noqa: E402
+from realeyes.engine import Engine
+from realeyes.verdict import Verdict
 
 __all__ = ["Engine", "Verdict", "__version__"]

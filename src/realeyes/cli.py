@@ -42,7 +42,11 @@ def main(verbose: int) -> None:
 @click.option("--json", "output", flag_value="json", help="One JSON array of records.")
 @click.option("--jsonl", "output", flag_value="jsonl", help="One JSON record per line, streamed.")
 @click.option("--csv", "output", flag_value="csv", help="CSV with one row per file.")
-@click.option("--save-maps", type=click.Path(file_okay=False, path_type=Path), help="Write maps as DIR/<stem>.<map>.png.")
+@click.option(
+    "--save-maps",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write maps as DIR/<stem>.<map>.png.",
+)
 @click.option("--analyzers", "analyzer_names", help="Comma-separated analyzers to run (default: all).")
 @click.option("-j", "--workers", type=click.IntRange(min=1), help="Processes to use (default: one per CPU core).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when a terminal).")
@@ -134,7 +138,12 @@ def _print_table(records: list[dict[str, Any]]) -> None:
             continue
         label = record["label"]
         styled = f"[{_LABEL_STYLES[label]}]{label}[/]" if label in _LABEL_STYLES else label
-        table.add_row(record["path"], styled, f"{record['p_fake']:.2f}", record["reasons"][0] if record["reasons"] else "")
+        table.add_row(
+            record["path"],
+            styled,
+            f"{record['p_fake']:.2f}",
+            record["reasons"][0] if record["reasons"] else "",
+        )
     Console().print(table)
 
 

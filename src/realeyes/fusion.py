@@ -39,7 +39,10 @@ class FusionModel:
         unknown = set(raw) - {"bias", "coefficients", "fitted_on"}
         if unknown:
             raise ValueError(f"{path}: unknown fusion keys {sorted(unknown)}")
-        return cls(bias=float(raw.get("bias", 0.0)), coefficients={k: float(v) for k, v in raw["coefficients"].items()})
+        return cls(
+            bias=float(raw.get("bias", 0.0)),
+            coefficients={k: float(v) for k, v in raw["coefficients"].items()},
+        )
 
     def coefficient(self, evidence: Evidence) -> float:
         return self.coefficients.get(evidence.analyzer, evidence.weight)
@@ -84,8 +87,10 @@ def decide(evidence: list[Evidence], model: FusionModel, threshold: float, authe
 def _decisive(decisive: list[Evidence], opinions: list[Evidence]) -> Decision:
     not_authentic = [e for e in decisive if e.label != "authentic"]
     winners = not_authentic or decisive
-    strongest = max(winners, key=lambda e: e.score or 0.0) if not_authentic else min(winners, key=lambda e: e.score or 1.0)
+    strongest = (
+        max(winners, key=lambda e: e.score or 0.0) if not_authentic else min(winners, key=lambda e: e.score or 1.0)
+    )
     label: Label = strongest.label or "ai-generated"
     others = sorted((e for e in opinions if e is not strongest), key=lambda e: (not e.decisive, -e.weight))
-    reasons = [strongest.summary] + [e.summary for e in others][: _MAX_REASONS - 1]
+    reasons = [strongest.summary, *(e.summary for e in others[: _MAX_REASONS - 1])]
     return Decision(label=label, p_fake=float(strongest.score or 0.0), reasons=reasons)

@@ -41,9 +41,9 @@ def robust_unit(values: np.ndarray, high_percentile: float = 99.5) -> np.ndarray
 
 def map_to_png(values: np.ndarray, size: tuple[int, int] | None = None) -> bytes:
     """Encode a [0, 1] map as 8-bit greyscale PNG (255 = most suspicious), optionally resized to (width, height)."""
-    gray = np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    gray: np.ndarray = np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)
     if size is not None and (gray.shape[1], gray.shape[0]) != size:
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
+        gray = np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR))
     buffer = io.BytesIO()
-    Image.fromarray(gray, mode="L").save(buffer, format="PNG")
+    Image.fromarray(gray).save(buffer, format="PNG")
     return buffer.getvalue()

@@ -36,7 +36,7 @@ def error_record(path: str, code: str, message: str, threshold: float) -> dict[s
 
 def csv_row(record: dict[str, Any]) -> dict[str, Any]:
     """Flatten a record into the CSV columns (reasons joined with ' | ')."""
-    c2pa = next((e["details"] for e in record["evidence"] if e["analyzer"] == "c2pa"), {})
+    c2pa: dict[str, Any] = next((e["details"] for e in record["evidence"] if e["analyzer"] == "c2pa"), {})
     error = record["error"] or {}
     return {
         "path": record["path"],

@@ -165,7 +165,10 @@ def sign_c2pa(data: bytes, mime: str, identity: SigningIdentity, digital_source_
 
 def _name(common_name: str) -> x509.Name:
     return x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, common_name), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "RealEyes")]
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "RealEyes"),
+        ]
     )
 
 

@@ -116,7 +116,8 @@ def _init_worker(options: ScanOptions) -> None:
 
 def _scan_one(job: tuple[str, str]) -> dict[str, Any]:
     path, stem = job
-    assert _engine is not None and _options is not None
+    if _engine is None or _options is None:
+        raise RuntimeError("_init_worker must run before _scan_one")
     try:
         verdict = _engine.analyze(path)
         maps = _save_maps(verdict, _options.maps_dir, stem) if _options.maps_dir else {}

@@ -41,7 +41,9 @@ def records(shared_data: Path) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize(("name", "expected"), EXPECTED.items())
-def test_fixture_status_matches_its_name(records: dict[str, dict[str, Any]], name: str, expected: tuple[bool, str]) -> None:
+def test_fixture_status_matches_its_name(
+    records: dict[str, dict[str, Any]], name: str, expected: tuple[bool, str]
+) -> None:
     c2pa = next(e for e in records[name]["evidence"] if e["analyzer"] == "c2pa")["details"]
     assert (c2pa["manifest_present"], c2pa["validation"]) == expected
 

@@ -46,8 +46,8 @@ def test_jsonl_records_keep_the_contract(folder: Path) -> None:
     assert [Path(r["path"]).name for r in records] == ["camera.jpg", "signed.jpg", "webui.png"]
     assert "skipped 1 file(s) that are not media" in err
     for record in records:
-        assert RECORD_KEYS <= record.keys() and record["error"] is None
-        assert all(EVIDENCE_KEYS <= e.keys() for e in record["evidence"])
+        assert record.keys() >= RECORD_KEYS and record["error"] is None
+        assert all(e.keys() >= EVIDENCE_KEYS for e in record["evidence"])
     by_name = {Path(r["path"]).name: r for r in records}
     signed = by_name["signed.jpg"]
     assert signed["label"] == "ai-generated" and signed["reasons"][0].startswith("Valid C2PA")

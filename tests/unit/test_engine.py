@@ -68,7 +68,16 @@ def test_media_errors_reach_the_caller_typed(engine: Engine) -> None:
 
 def test_verdict_dict_has_the_documented_fields(engine: Engine, photo: np.ndarray) -> None:
     record = engine.analyze(samples.jpeg_bytes(photo)).to_dict()
-    assert {"label", "p_fake", "threshold", "reasons", "evidence", "media", "notes", "versions"} <= record.keys()
+    assert {
+        "label",
+        "p_fake",
+        "threshold",
+        "reasons",
+        "evidence",
+        "media",
+        "notes",
+        "versions",
+    } <= record.keys()
     assert {"analyzer", "version", "score", "weight", "summary", "details", "error"} <= record["evidence"][0].keys()
     assert record["media"]["width"] == 640 and record["media"]["format"] == "jpeg"
     assert all(e["elapsed_ms"] is not None for e in record["evidence"])

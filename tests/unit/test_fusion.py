@@ -49,7 +49,11 @@ def test_weak_evidence_is_inconclusive() -> None:
 
 
 def test_no_opinion_at_all_is_inconclusive() -> None:
-    assert run(ev("c2pa", None), ev("metadata", None)) == ("inconclusive", 0.5, ["No analyzer had an opinion on this file."])
+    assert run(ev("c2pa", None), ev("metadata", None)) == (
+        "inconclusive",
+        0.5,
+        ["No analyzer had an opinion on this file."],
+    )
 
 
 def test_strong_combined_evidence_takes_the_label_of_the_strongest_pusher() -> None:

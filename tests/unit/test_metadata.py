@@ -21,8 +21,14 @@ def metadata_of(data: bytes):  # type: ignore[no-untyped-def]
     [
         ({"parameters": samples.sd_webui_parameters()}, "Stable Diffusion web UI"),
         ({"prompt": samples.comfyui_prompt(), "workflow": json.dumps({"nodes": []})}, "ComfyUI"),
-        ({"Software": "NovelAI", "Comment": json.dumps({"n_samples": 1, "uc": "lowres", "steps": 28})}, "NovelAI"),
-        ({"Description": "a cat astronaut --ar 3:2 --v 6 Job ID: 0a1b2c3d-0a1b-4c2d-8e3f-0a1b2c3d4e5f"}, "Midjourney"),
+        (
+            {"Software": "NovelAI", "Comment": json.dumps({"n_samples": 1, "uc": "lowres", "steps": 28})},
+            "NovelAI",
+        ),
+        (
+            {"Description": "a cat astronaut --ar 3:2 --v 6 Job ID: 0a1b2c3d-0a1b-4c2d-8e3f-0a1b2c3d4e5f"},
+            "Midjourney",
+        ),
         ({"invokeai_metadata": json.dumps({"positive_prompt": "x"})}, "InvokeAI"),
     ],
 )

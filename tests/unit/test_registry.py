@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 
 from realeyes import samples
-from realeyes.analyzers import Analyzer, Evidence, create, describe_analyzers, list_analyzers, register
-from realeyes.analyzers import _registry
+from realeyes.analyzers import (
+    Analyzer,
+    Evidence,
+    _registry,
+    create,
+    describe_analyzers,
+    list_analyzers,
+    register,
+)
 from realeyes.errors import UnknownAnalyzer
 from realeyes.media import load_media
 
@@ -67,7 +74,7 @@ def test_every_analyzer_keeps_the_evidence_contract(name: str, size: tuple[int, 
     for heatmap in first.maps.values():
         values = heatmap.values
         assert values.ndim == 2 and values.dtype == np.float32 and np.isfinite(values).all()
-        assert 0.0 <= values.min() and values.max() <= 1.0
+        assert values.min() >= 0.0 and values.max() <= 1.0
         if heatmap.spatial:  # aligned with the image: same aspect ratio
             assert abs(values.shape[1] / values.shape[0] - size[0] / size[1]) < 0.1
 

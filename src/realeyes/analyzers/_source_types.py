@@ -22,7 +22,11 @@ _CLAIMS = {
     for claim in (
         SourceTypeClaim("trainedAlgorithmicMedia", "ai-generated", "created by a generative AI model"),
         SourceTypeClaim("algorithmicMedia", "ai-generated", "created purely by an algorithm (synthetic)"),
-        SourceTypeClaim("compositeWithTrainedAlgorithmicMedia", "manipulated", "a composite that includes AI-generated elements"),
+        SourceTypeClaim(
+            "compositeWithTrainedAlgorithmicMedia",
+            "manipulated",
+            "a composite that includes AI-generated elements",
+        ),
         SourceTypeClaim("compositeSynthetic", "manipulated", "a composite that includes synthetic elements"),
         SourceTypeClaim("digitalCapture", "authentic", "captured by a digital camera"),
         SourceTypeClaim("computationalCapture", "authentic", "captured by a camera with computational processing"),

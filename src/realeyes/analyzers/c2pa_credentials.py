@@ -16,7 +16,11 @@ from realeyes.media import Media
 
 _AI_LABELS = {"ai-generated", "manipulated"}
 # Failure codes that do not mean the content was altered: they are about trust in the signer, or checks skipped.
-_TRUST_ONLY_CODES = {"signingCredential.untrusted", "signingCredential.ocsp.skipped", "cawg.x509.credential.untrusted"}
+_TRUST_ONLY_CODES = {
+    "signingCredential.untrusted",
+    "signingCredential.ocsp.skipped",
+    "cawg.x509.credential.untrusted",
+}
 
 
 @register
@@ -30,7 +34,9 @@ class C2paAnalyzer(Analyzer):
 
     @cached_property
     def _context(self) -> c2pa.Context:
-        settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": self.settings.c2pa_fetch_remote, "ocsp_fetch": False}}
+        settings: dict[str, Any] = {
+            "verify": {"remote_manifest_fetch": self.settings.c2pa_fetch_remote, "ocsp_fetch": False}
+        }
         if self.settings.c2pa_trust_anchors is not None:
             settings["trust"] = {"trust_anchors": self.settings.c2pa_trust_anchors.read_text()}
             settings["verify"]["verify_trust"] = True

@@ -26,8 +26,8 @@ class ElaAnalyzer(Analyzer):
     version = "1.0"
 
     def analyze(self, media: Media) -> Evidence:
-        assert media.rgb is not None
-        error = recompression_error(media.rgb, _QUALITY)
+        rgb = media.pixels
+        error = recompression_error(rgb, _QUALITY)
         blocks = _block_means(error)
         median = float(np.median(blocks))
         p99 = float(np.percentile(blocks, 99))

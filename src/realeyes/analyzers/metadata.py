@@ -12,9 +12,18 @@ from realeyes.analyzers._source_types import strongest_claim
 from realeyes.analyzers.base import Analyzer, Evidence
 from realeyes.media import Media
 
-_CAMERA_FIELDS = ("Make", "Model", "LensModel", "DateTimeOriginal", "ExposureTime", "FNumber", "ISOSpeedRatings")
+_CAMERA_FIELDS = (
+    "Make",
+    "Model",
+    "LensModel",
+    "DateTimeOriginal",
+    "ExposureTime",
+    "FNumber",
+    "ISOSpeedRatings",
+)
 _SOURCE_TYPE_IN_XMP = re.compile(
-    r"digitalsourcetype/(\w+)|DigitalSourceType\s*=\s*[\"'](\w+)[\"']|DigitalSourceType>\s*(\w+)\s*<", re.IGNORECASE
+    r"digitalsourcetype/(\w+)|DigitalSourceType\s*=\s*[\"'](\w+)[\"']|DigitalSourceType>\s*(\w+)\s*<",
+    re.IGNORECASE,
 )
 # Software/creator names that only generators write (matched as whole words, case-insensitive).
 _GENERATOR_NAMES = re.compile(

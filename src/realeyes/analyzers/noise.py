@@ -26,10 +26,14 @@ class NoiseAnalyzer(Analyzer):
     version = "1.0"
 
     def analyze(self, media: Media) -> Evidence:
-        assert media.rgb is not None
-        magnitude, sigma, usable = residual_blocks(media.rgb)
+        rgb = media.pixels
+        magnitude, sigma, usable = residual_blocks(rgb)
         log_sigma = np.log(sigma[usable] + 1e-3)
-        details: dict[str, object] = {"block_size": _BLOCK, "blocks": int(sigma.size), "usable_blocks": int(usable.sum())}
+        details: dict[str, object] = {
+            "block_size": _BLOCK,
+            "blocks": int(sigma.size),
+            "usable_blocks": int(usable.sum()),
+        }
         score = None
         if log_sigma.size >= 16:
             median = float(np.median(log_sigma))

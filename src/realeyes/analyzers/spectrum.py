@@ -30,8 +30,8 @@ class SpectrumAnalyzer(Analyzer):
     version = "1.0"
 
     def analyze(self, media: Media) -> Evidence:
-        assert media.rgb is not None
-        log_power = average_log_power(media.rgb)
+        rgb = media.pixels
+        log_power = average_log_power(rgb)
         grid = _grid(log_power.shape[0])
         residual = log_power - cv2.blur(log_power, (9, 9), borderType=cv2.BORDER_REFLECT)
         candidates = grid.candidates_jpeg if media.format.name == "jpeg" else grid.candidates
@@ -95,9 +95,12 @@ class _FrequencyGrid:
         self.radial_count = np.maximum(np.bincount(self.radial_bin, minlength=_RADIAL_BINS + 1), 1)
         # Up-sampling peaks: beyond the low band and off the axes (where image borders leak energy).
         self.candidates = (radius > _LOW_FREQUENCY) & (np.abs(self.fy) > 1.5 / size) & (np.abs(self.fx) > 1.5 / size)
+
         # JPEG's 8x8 blocks put peaks at k/8 cycles/pixel in both directions: excluded for JPEG inputs.
-        near = lambda f: np.abs(f * 8 - np.round(f * 8)) * size < 12  # noqa: E731
-        self.jpeg_grid = near(self.fy) & near(self.fx) & (radius > _LOW_FREQUENCY)
+        def near_grid(f: np.ndarray) -> np.ndarray:
+            return np.asarray(np.abs(f * 8 - np.round(f * 8)) * size < 12)
+
+        self.jpeg_grid = near_grid(self.fy) & near_grid(self.fx) & (radius > _LOW_FREQUENCY)
         self.candidates_jpeg = self.candidates & ~self.jpeg_grid
         self.upper_half = self.fy >= 0  # the spectrum of a real image is symmetric
 
@@ -112,7 +115,11 @@ def _strongest_peaks(residual: np.ndarray, mask: np.ndarray, grid: _FrequencyGri
     top = np.argpartition(values, -_PEAKS_REPORTED)[-_PEAKS_REPORTED:]
     top = top[np.argsort(values[top])[::-1]]
     return [
-        {"fy": round(float(grid.fy.flat[i]), 4), "fx": round(float(grid.fx.flat[i]), 4), "db": round(float(values[i]), 2)}
+        {
+            "fy": round(float(grid.fy.flat[i]), 4),
+            "fx": round(float(grid.fx.flat[i]), 4),
+            "db": round(float(values[i]), 2),
+        }
         for i in top
         if np.isfinite(values[i])
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -31,6 +32,9 @@ class KnownMark:
     bits: tuple[int, ...]
 
 
+_SDXL_MESSAGE = 0b101100111110110010010000011110111011000110011110  # 48 bits, as Stability AI's scripts embed
+
+
 def _bytes_to_bits(text: str) -> tuple[int, ...]:
     return tuple(int(bit) for bit in np.unpackbits(np.frombuffer(text.encode(), dtype=np.uint8)))
 
@@ -38,7 +42,7 @@ def _bytes_to_bits(text: str) -> tuple[int, ...]:
 KNOWN_MARKS = (
     KnownMark("Stable Diffusion 1.x reference scripts ('StableDiffusionV1')", _bytes_to_bits("StableDiffusionV1")),
     KnownMark("Stable Diffusion 2.x reference scripts ('SDV2')", _bytes_to_bits("SDV2")),
-    KnownMark("SDXL (Stability AI generative-models / diffusers)", tuple(int(b) for b in bin(0b101100111110110010010000011110111011000110011110)[2:])),
+    KnownMark("SDXL (Stability AI generative-models / diffusers)", tuple(int(b) for b in f"{_SDXL_MESSAGE:b}")),
     KnownMark("InvokeAI default ('InvokeAI')", _bytes_to_bits("InvokeAI")),
 )  # fmt: skip
 
@@ -58,7 +62,7 @@ def block_votes(bgr: np.ndarray) -> np.ndarray:
     # The embedder quantises the largest-magnitude coefficient after the first one in each block.
     position = np.argmax(np.abs(blocks[:, 1:]), axis=1) + 1
     value = np.abs(blocks[np.arange(len(blocks)), position])
-    return (np.mod(value, _SCALE) > 0.5 * _SCALE).astype(np.float64)
+    return np.asarray(np.mod(value, _SCALE) > 0.5 * _SCALE, dtype=np.float64)
 
 
 def haar_approximation(channel: np.ndarray) -> np.ndarray:
@@ -92,15 +96,17 @@ class WatermarkAnalyzer(Analyzer):
     version = "1.0"
 
     def analyze(self, media: Media) -> Evidence:
-        assert media.rgb is not None
-        if media.rgb.shape[0] * media.rgb.shape[1] < _MIN_PIXELS:
+        rgb = media.pixels
+        if rgb.shape[0] * rgb.shape[1] < _MIN_PIXELS:
             return self.evidence(
                 summary="Too small for an invisible watermark (generators only mark images of 256x256 or more).",
                 details={"checked": False, "matches": []},
             )
         # Some pipelines hand RGB arrays to the BGR embedder, so both channel orders are tried.
-        votes = {"bgr": block_votes(media.rgb[:, :, ::-1]), "rgb": block_votes(media.rgb)}
-        results = [self._compare(mark, order, order_votes) for mark in KNOWN_MARKS for order, order_votes in votes.items()]
+        votes = {"bgr": block_votes(rgb[:, :, ::-1]), "rgb": block_votes(rgb)}
+        results = [
+            self._compare(mark, order, order_votes) for mark in KNOWN_MARKS for order, order_votes in votes.items()
+        ]
         best = min(results, key=lambda result: result["chance"])
         details = {"checked": True, "best": best, "sd1_text": _as_text(decode_bits(votes["bgr"], 136))}
         if best["chance"] < _CHANCE_LIMIT:
@@ -116,7 +122,7 @@ class WatermarkAnalyzer(Analyzer):
         )
 
     @staticmethod
-    def _compare(mark: KnownMark, order: str, votes: np.ndarray) -> dict[str, object]:
+    def _compare(mark: KnownMark, order: str, votes: np.ndarray) -> dict[str, Any]:
         decoded = decode_bits(votes, len(mark.bits))
         matches = int((decoded == np.array(mark.bits)).sum())
         return {

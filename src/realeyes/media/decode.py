@@ -80,7 +80,7 @@ def _decode_image(data: bytes, fmt: Format, name: str | None, settings: Settings
         with warnings.catch_warnings():
             # Our own pixel limit is checked before load(); Pillow's generic bomb warning adds nothing.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             _check_dimensions(image.size, settings)
             frame_count = getattr(image, "n_frames", 1)
             image.load()
@@ -98,7 +98,9 @@ def _decode_image(data: bytes, fmt: Format, name: str | None, settings: Settings
     except UnidentifiedImageError as exc:
         raise CorruptMedia(f"The file starts like {fmt.name.upper()} but its structure cannot be parsed.") from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise CorruptMedia(f"The {fmt.name.upper()} file is damaged or truncated and cannot be decoded ({exc}).") from exc
+        raise CorruptMedia(
+            f"The {fmt.name.upper()} file is damaged or truncated and cannot be decoded ({exc})."
+        ) from exc
     properties.update(
         frame_count=frame_count,
         animated=frame_count > 1,

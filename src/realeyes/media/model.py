@@ -37,6 +37,13 @@ class Media:
         return self.rgb is not None
 
     @property
+    def pixels(self) -> np.ndarray:
+        """The decoded RGB pixels; only pixel analyzers call this, and the engine runs them only when pixels exist."""
+        if self.rgb is None:
+            raise ValueError(f"{self.format.name} media has no decoded pixels")
+        return self.rgb
+
+    @property
     def height(self) -> int | None:
         return None if self.rgb is None else int(self.rgb.shape[0])
 

@@ -51,7 +51,11 @@ def sniff_format(head: bytes) -> Format | None:
         return WEBP
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
         return AVI
-    if head[:2] == b"BM" and len(head) >= 26 and int.from_bytes(head[14:18], "little") in (12, 40, 52, 56, 64, 108, 124):
+    if (
+        head[:2] == b"BM"
+        and len(head) >= 26
+        and int.from_bytes(head[14:18], "little") in (12, 40, 52, 56, 64, 108, 124)
+    ):
         return BMP
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return TIFF
