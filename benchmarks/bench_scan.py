@@ -55,10 +55,11 @@ class Plan:
     images_per_size: int
     warmup: int
     throughput_images: int
+    throughput_rounds: int
 
 
-FULL = Plan(images_per_size=15, warmup=2, throughput_images=40)
-QUICK = Plan(images_per_size=5, warmup=1, throughput_images=12)
+FULL = Plan(images_per_size=15, warmup=2, throughput_images=40, throughput_rounds=3)
+QUICK = Plan(images_per_size=5, warmup=1, throughput_images=12, throughput_rounds=1)
 
 
 # --- synthetic photo-like images -------------------------------------------------------------------------
@@ -98,9 +99,7 @@ def _draw_shapes(image: np.ndarray, rng: np.random.Generator, count: int) -> Non
             cv2.ellipse(image, centre, (radius, radius // 2 + 1), angle, 0, 360, colour, -1, cv2.LINE_AA)
 
 
-def _fractal_texture(
-    rng: np.random.Generator, width: int, height: int, amplitude: float, decay: float
-) -> np.ndarray:
+def _fractal_texture(rng: np.random.Generator, width: int, height: int, amplitude: float, decay: float) -> np.ndarray:
     """Up-sampled random grids from 4 cells across down to ~3 px cells: mostly luminance, a little chroma."""
     texture = np.zeros((height, width, 3), dtype=np.float32)
     longer = max(width, height)
@@ -110,9 +109,7 @@ def _fractal_texture(
         sigma = amplitude * decay**level
         luma = rng.normal(0, sigma, (rows, cols, 1)) * np.array([1.0, 0.95, 0.9])
         chroma = rng.normal(0, 0.3 * sigma, (rows, cols, 3))
-        texture += cv2.resize(
-            (luma + chroma).astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC
-        )
+        texture += cv2.resize((luma + chroma).astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
         cells, level = cells * 2, level + 1
     return texture
 
@@ -125,8 +122,7 @@ def write_jpeg(rgb: np.ndarray, path: Path) -> Path:
 def generate_set(directory: Path, width: int, height: int, count: int, first_seed: int) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     return [
-        write_jpeg(synthetic_photo(width, height, first_seed + i), directory / f"img{i:03d}.jpg")
-        for i in range(count)
+        write_jpeg(synthetic_photo(width, height, first_seed + i), directory / f"img{i:03d}.jpg") for i in range(count)
     ]
 
 
@@ -164,26 +160,33 @@ def measure_latency(engine: Engine, size: int, paths: Sequence[Path], warmup: in
     return result
 
 
-@dataclass(frozen=True)
+@dataclass
 class Throughput:
     workers: int
-    images: int
-    seconds: float
-    failures: int
+    images: int = 0
+    failures: int = 0
+    seconds: list[float] = field(default_factory=list)  # one entry per round
 
     @property
     def per_second(self) -> float:
-        return self.images / self.seconds
+        return self.images / _median(self.seconds)
 
 
-def measure_throughput(paths: list[Path], workers: int) -> Throughput:
-    """Scan all paths with scan_files (as `realeyes scan -j N` does) and time the whole batch."""
+def measure_throughput(paths: list[Path], worker_counts: Sequence[int], rounds: int) -> list[Throughput]:
+    """Scan all paths with scan_files (as `realeyes scan -j N` does) and time each whole batch.
+
+    Rounds alternate between the worker counts, so that a burst of load from elsewhere hits all of them.
+    """
     options = ScanOptions(settings=Settings())
-    started = time.perf_counter()
-    records = list(scan_files(paths, options, workers))
-    seconds = time.perf_counter() - started
-    failures = sum(record["error"] is not None for record in records)
-    return Throughput(workers=workers, images=len(records), seconds=seconds, failures=failures)
+    results = [Throughput(workers=workers) for workers in worker_counts]
+    for _ in range(rounds):
+        for result in results:
+            started = time.perf_counter()
+            records = list(scan_files(paths, options, result.workers))
+            result.seconds.append(time.perf_counter() - started)
+            result.images = len(records)
+            result.failures = max(result.failures, sum(record["error"] is not None for record in records))
+    return results
 
 
 @dataclass(frozen=True)
@@ -353,7 +356,9 @@ def throughput_section(results: list[Throughput]) -> str:
             str(r.workers),
             str(r.images),
             str(r.failures),
-            f"{r.seconds:.2f}",
+            str(len(r.seconds)),
+            f"{_median(r.seconds):.2f}",
+            f"{min(r.seconds):.2f}–{max(r.seconds):.2f}",
             f"{r.per_second:.1f}",
             f"{r.per_second / base:.2f}x",
         ]
@@ -363,8 +368,9 @@ def throughput_section(results: list[Throughput]) -> str:
         [
             "## Directory throughput (`realeyes.scan.scan_files`)",
             f"{results[0].images} JPEGs of {THROUGHPUT_SIZE}x{THROUGHPUT_SIZE} px; wall time includes "
-            "process-pool start-up and one Engine per worker. With 1 worker scan_files runs in this process.",
-            table(["workers", "images", "failed", "seconds", "images/s", "vs 1 worker"], rows),
+            "process-pool start-up and one Engine per worker. With 1 worker scan_files runs in this process. "
+            "images/s uses the median of the rounds.",
+            table(["workers", "images", "failed", "rounds", "median s", "range s", "images/s", "vs 1 worker"], rows),
         ]
     )
 
@@ -429,23 +435,19 @@ def _progress(message: str) -> None:
 
 def run(plan: Plan, workdir: Path) -> list[str]:
     per_size = plan.warmup + plan.images_per_size
-    counts = {
-        size: max(per_size, plan.throughput_images) if size == THROUGHPUT_SIZE else per_size for size in SIZES
-    }
+    counts = {size: max(per_size, plan.throughput_images) if size == THROUGHPUT_SIZE else per_size for size in SIZES}
     _progress(f"generating test images {counts}")
     sets = {
-        size: generate_set(workdir / str(size), size, size, count, first_seed=size)
-        for size, count in counts.items()
+        size: generate_set(workdir / str(size), size, size, count, first_seed=size) for size, count in counts.items()
     }
     engine = Engine(Settings())
     latencies = []
     for size in SIZES:
         _progress(f"latency at {size} px")
         latencies.append(measure_latency(engine, size, sets[size][:per_size], plan.warmup))
-    throughputs = []
-    for workers in WORKER_COUNTS:
-        _progress(f"throughput with {workers} worker(s)")
-        throughputs.append(measure_throughput(sets[THROUGHPUT_SIZE][: plan.throughput_images], workers))
+    _progress(f"throughput with {' and '.join(map(str, WORKER_COUNTS))} workers")
+    batch = sets[THROUGHPUT_SIZE][: plan.throughput_images]
+    throughputs = measure_throughput(batch, WORKER_COUNTS, plan.throughput_rounds)
     _progress("generating the 50 MP JPEG")
     big = write_jpeg(synthetic_photo(*BIG_SIZE, seed=50), workdir / "50mp.jpg")
     _progress("scanning the 50 MP JPEG in a fresh process")

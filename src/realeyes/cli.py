@@ -138,12 +138,9 @@ def _print_table(records: list[dict[str, Any]]) -> None:
             continue
         label = record["label"]
         styled = f"[{_LABEL_STYLES[label]}]{label}[/]" if label in _LABEL_STYLES else label
-        table.add_row(
-            record["path"],
-            styled,
-            f"{record['p_fake']:.2f}",
-            record["reasons"][0] if record["reasons"] else "",
-        )
+        # For an inconclusive verdict the first reason only says so; the second says what was seen.
+        why = " ".join(record["reasons"][: 2 if label == "inconclusive" else 1])
+        table.add_row(record["path"], styled, f"{record['p_fake']:.2f}", why)
     Console().print(table)
 
 
