@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MEGABYTE = 1024 * 1024
@@ -37,3 +37,9 @@ class Settings(BaseSettings):
 
     # Maps (heatmaps) are kept at most this many pixels on their longer side to bound memory.
     map_max_side: int = Field(2048, ge=64)
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> Settings:
+        if self.authentic_threshold >= self.threshold:
+            raise ValueError("authentic_threshold must be below threshold")
+        return self

@@ -63,7 +63,9 @@ class Engine:
             evidence = analyzer.analyze(media)
             _check_maps(evidence.maps)
         except Exception as exc:
-            log.exception("analyzer %s failed on %s", analyzer.name, media.source or "<bytes>")
+            # One line for operators; the traceback only at debug level, so clients never see one by default.
+            log.error("analyzer %s failed on %s: %s", analyzer.name, media.source or "<bytes>", exc)
+            log.debug("analyzer %s traceback", analyzer.name, exc_info=True)
             evidence = Evidence(
                 analyzer=analyzer.name,
                 version=analyzer.version,

@@ -125,7 +125,8 @@ def _scan_one(job: tuple[str, str]) -> dict[str, Any]:
     except RealEyesError as exc:
         return error_record(path, exc.code, str(exc), _engine.settings.threshold)
     except Exception as exc:  # a bug or resource failure must not stop a batch: report it for this file
-        log.exception("unexpected failure on %s", path)
+        log.error("unexpected failure on %s: %r", path, exc)
+        log.debug("traceback for %s", path, exc_info=True)
         return error_record(path, "internal_error", f"{type(exc).__name__}: {exc}", _engine.settings.threshold)
 
 

@@ -81,3 +81,12 @@ def test_verdict_dict_has_the_documented_fields(engine: Engine, photo: np.ndarra
     assert {"analyzer", "version", "score", "weight", "summary", "details", "error"} <= record["evidence"][0].keys()
     assert record["media"]["width"] == 640 and record["media"]["format"] == "jpeg"
     assert all(e["elapsed_ms"] is not None for e in record["evidence"])
+
+
+def test_thresholds_must_leave_room_for_inconclusive() -> None:
+    from pydantic import ValidationError
+
+    from realeyes.config import Settings
+
+    with pytest.raises(ValidationError, match="authentic_threshold must be below threshold"):
+        Settings(threshold=0.3, authentic_threshold=0.4)
