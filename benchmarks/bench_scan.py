@@ -36,6 +36,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import PIL
 from PIL import Image
 
 import realeyes
@@ -76,7 +77,8 @@ def synthetic_photo(width: int, height: int, seed: int) -> np.ndarray:
     image += _fractal_texture(rng, width, height, amplitude=22.0, decay=0.9)
     image = cv2.GaussianBlur(image, (0, 0), 0.7)  # lens softness
     image += rng.normal(0.0, 2.0, image.shape).astype(np.float32)  # sensor noise
-    return np.clip(image + 0.5, 0, 255).astype(np.uint8)
+    photo: np.ndarray = np.clip(image + 0.5, 0, 255).astype(np.uint8)
+    return photo
 
 
 def _draw_shapes(image: np.ndarray, rng: np.random.Generator, count: int) -> None:
@@ -99,7 +101,13 @@ def _draw_shapes(image: np.ndarray, rng: np.random.Generator, count: int) -> Non
             cv2.ellipse(image, centre, (radius, radius // 2 + 1), angle, 0, 360, colour, -1, cv2.LINE_AA)
 
 
-def _fractal_texture(rng: np.random.Generator, width: int, height: int, amplitude: float, decay: float) -> np.ndarray:
+def _fractal_texture(
+    rng: np.random.Generator,
+    width: int,
+    height: int,
+    amplitude: float,
+    decay: float,
+) -> np.ndarray:
     """Up-sampled random grids from 4 cells across down to ~3 px cells: mostly luminance, a little chroma."""
     texture = np.zeros((height, width, 3), dtype=np.float32)
     longer = max(width, height)
@@ -109,7 +117,8 @@ def _fractal_texture(rng: np.random.Generator, width: int, height: int, amplitud
         sigma = amplitude * decay**level
         luma = rng.normal(0, sigma, (rows, cols, 1)) * np.array([1.0, 0.95, 0.9])
         chroma = rng.normal(0, 0.3 * sigma, (rows, cols, 3))
-        texture += cv2.resize((luma + chroma).astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
+        layer = (luma + chroma).astype(np.float32)
+        texture += cv2.resize(layer, (width, height), interpolation=cv2.INTER_CUBIC)
         cells, level = cells * 2, level + 1
     return texture
 
@@ -119,11 +128,13 @@ def write_jpeg(rgb: np.ndarray, path: Path) -> Path:
     return path
 
 
-def generate_set(directory: Path, width: int, height: int, count: int, first_seed: int) -> list[Path]:
+def generate_set(directory: Path, size: int, count: int) -> list[Path]:
+    """`count` different square JPEGs of `size` px (seeded by size and index, so runs are repeatable)."""
     directory.mkdir(parents=True, exist_ok=True)
-    return [
-        write_jpeg(synthetic_photo(width, height, first_seed + i), directory / f"img{i:03d}.jpg") for i in range(count)
-    ]
+    paths = [directory / f"img{index:03d}.jpg" for index in range(count)]
+    for index, path in enumerate(paths):
+        write_jpeg(synthetic_photo(size, size, seed=size * 1000 + index), path)
+    return paths
 
 
 # --- measurements ----------------------------------------------------------------------------------------
@@ -260,7 +271,7 @@ def machine_rows() -> list[tuple[str, str]]:
         (
             "Packages",
             f"realeyes {realeyes.__version__}, numpy {np.__version__}, opencv {cv2.__version__}, "
-            f"Pillow {Image.__version__}",
+            f"Pillow {PIL.__version__}",
         ),
     ]
 
@@ -370,7 +381,10 @@ def throughput_section(results: list[Throughput]) -> str:
             f"{results[0].images} JPEGs of {THROUGHPUT_SIZE}x{THROUGHPUT_SIZE} px; wall time includes "
             "process-pool start-up and one Engine per worker. With 1 worker scan_files runs in this process. "
             "images/s uses the median of the rounds.",
-            table(["workers", "images", "failed", "rounds", "median s", "range s", "images/s", "vs 1 worker"], rows),
+            table(
+                ["workers", "images", "failed", "rounds", "median s", "range s", "images/s", "vs 1 worker"],
+                rows,
+            ),
         ]
     )
 
@@ -435,11 +449,10 @@ def _progress(message: str) -> None:
 
 def run(plan: Plan, workdir: Path) -> list[str]:
     per_size = plan.warmup + plan.images_per_size
-    counts = {size: max(per_size, plan.throughput_images) if size == THROUGHPUT_SIZE else per_size for size in SIZES}
+    counts = dict.fromkeys(SIZES, per_size)
+    counts[THROUGHPUT_SIZE] = max(per_size, plan.throughput_images)
     _progress(f"generating test images {counts}")
-    sets = {
-        size: generate_set(workdir / str(size), size, size, count, first_seed=size) for size, count in counts.items()
-    }
+    sets = {size: generate_set(workdir / str(size), size, count) for size, count in counts.items()}
     engine = Engine(Settings())
     latencies = []
     for size in SIZES:

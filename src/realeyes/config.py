@@ -16,7 +16,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REALEYES_", extra="forbid")
 
     # Media intake limits: refuse before decoding anything big.
-    max_bytes: int = Field(25 * MEGABYTE, gt=0, description="Largest accepted file, in bytes.")
+    # 50 MiB: large enough for a 50 MP camera JPEG (often 20-30 MB), which the pixel limit also admits.
+    max_bytes: int = Field(50 * MEGABYTE, gt=0, description="Largest accepted file, in bytes.")
     max_pixels: int = Field(50_000_000, gt=0, description="Decompression-bomb guard: width x height.")
     max_dimension: int = Field(20_000, gt=0, description="Largest accepted width or height, in pixels.")
 

@@ -23,7 +23,7 @@ class Engine:
 
     def __init__(self, settings: Settings | None = None, analyzers: Sequence[str] | None = None) -> None:
         self.settings = settings or Settings()
-        names = list(analyzers or self.settings.analyzers or list_analyzers())
+        names = list(analyzers if analyzers is not None else self.settings.analyzers or list_analyzers())
         self.analyzers: list[Analyzer] = [create(name, self.settings) for name in names]
         path = self.settings.fusion_path
         self.fusion = FusionModel.load(path) if path else FusionModel()

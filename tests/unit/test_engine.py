@@ -90,3 +90,8 @@ def test_thresholds_must_leave_room_for_inconclusive() -> None:
 
     with pytest.raises(ValidationError, match="authentic_threshold must be below threshold"):
         Settings(threshold=0.3, authentic_threshold=0.4)
+
+
+def test_an_empty_analyzer_list_means_none_not_all(photo: np.ndarray) -> None:
+    verdict = Engine(analyzers=[]).analyze(samples.jpeg_bytes(photo))
+    assert verdict.evidence == [] and verdict.label == "inconclusive"

@@ -20,6 +20,7 @@ from realeyes.media import Media
 
 _SCALE = 36.0  # invisible-watermark's default quantisation step for the U channel
 _BLOCK = 4
+_STRIP_ROWS = 512  # a multiple of 8 image rows (4 rows of 4x4 blocks in the half-resolution band)
 _HAAR = 0.7071067811865476  # pywt's Haar filter tap, 1/sqrt(2) as a double
 _MIN_PIXELS = 256 * 256  # the embedder refuses smaller images, so no mark can be there
 # A mark counts as found when this many matching bits would happen by chance less than once in a million images.
@@ -47,22 +48,28 @@ KNOWN_MARKS = (
 )  # fmt: skip
 
 
-def block_votes(bgr: np.ndarray) -> np.ndarray:
-    """One 0/1 vote per 4x4 block of the U channel's DWT approximation band, in the embedder's block order."""
-    rows, cols = bgr.shape[0] // 4 * 4, bgr.shape[1] // 4 * 4
-    u_channel = cv2.cvtColor(np.ascontiguousarray(bgr[:rows, :cols]), cv2.COLOR_BGR2YUV)[:, :, 1]
-    approximation = haar_approximation(u_channel)
-    block_rows, block_cols = approximation.shape[0] // _BLOCK, approximation.shape[1] // _BLOCK
-    blocks = (
-        approximation[: block_rows * _BLOCK, : block_cols * _BLOCK]
-        .reshape(block_rows, _BLOCK, block_cols, _BLOCK)
-        .swapaxes(1, 2)
-        .reshape(-1, _BLOCK * _BLOCK)
-    )
-    # The embedder quantises the largest-magnitude coefficient after the first one in each block.
-    position = np.argmax(np.abs(blocks[:, 1:]), axis=1) + 1
-    value = np.abs(blocks[np.arange(len(blocks)), position])
-    return np.asarray(np.mod(value, _SCALE) > 0.5 * _SCALE, dtype=np.float64)
+def block_votes(pixels: np.ndarray, conversion: int = cv2.COLOR_BGR2YUV) -> np.ndarray:
+    """One 0/1 vote per 4x4 block of the U channel's DWT approximation band, in the embedder's block order.
+
+    `conversion` turns `pixels` into YUV (the embedder expects BGR). Rows are processed in strips whose height is
+    a multiple of 8, so block boundaries and order match a whole-image pass while memory stays bounded.
+    """
+    block_rows, block_cols = pixels.shape[0] // (2 * _BLOCK), pixels.shape[1] // (2 * _BLOCK)
+    height, width = block_rows * 2 * _BLOCK, block_cols * 2 * _BLOCK
+    votes = []
+    for top in range(0, height, _STRIP_ROWS):
+        strip = np.ascontiguousarray(pixels[top : min(top + _STRIP_ROWS, height), :width])
+        approximation = haar_approximation(cv2.cvtColor(strip, conversion)[:, :, 1])
+        blocks = (
+            approximation.reshape(approximation.shape[0] // _BLOCK, _BLOCK, block_cols, _BLOCK)
+            .swapaxes(1, 2)
+            .reshape(-1, _BLOCK * _BLOCK)
+        )
+        # The embedder quantises the largest-magnitude coefficient after the first one in each block.
+        position = np.argmax(np.abs(blocks[:, 1:]), axis=1) + 1
+        value = np.abs(blocks[np.arange(len(blocks)), position])
+        votes.append(np.mod(value, _SCALE) > 0.5 * _SCALE)
+    return np.concatenate(votes).astype(np.float64) if votes else np.zeros(0)
 
 
 def haar_approximation(channel: np.ndarray) -> np.ndarray:
@@ -102,8 +109,8 @@ class WatermarkAnalyzer(Analyzer):
                 summary="Too small for an invisible watermark (generators only mark images of 256x256 or more).",
                 details={"checked": False, "matches": []},
             )
-        # Some pipelines hand RGB arrays to the BGR embedder, so both channel orders are tried.
-        votes = {"bgr": block_votes(rgb[:, :, ::-1]), "rgb": block_votes(rgb)}
+        # The embedder expects BGR, but some pipelines (e.g. diffusers' SDXL) hand it RGB: both orders are tried.
+        votes = {"bgr": block_votes(rgb, cv2.COLOR_RGB2YUV), "rgb": block_votes(rgb, cv2.COLOR_BGR2YUV)}
         results = [
             self._compare(mark, order, order_votes) for mark in KNOWN_MARKS for order, order_votes in votes.items()
         ]

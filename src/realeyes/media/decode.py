@@ -89,7 +89,7 @@ def _decode_image(data: bytes, fmt: Format, name: str | None, settings: Settings
             quality = estimate_jpeg_quality(image)
             xmp = _read_xmp(image, data)
             text_chunks = _read_text_chunks(image)
-            image = ImageOps.exif_transpose(image)
+            ImageOps.exif_transpose(image, in_place=True)  # in place: a 50 MP photo is not copied needlessly
             rgb, properties = _to_rgb(image)
     except (MediaTooLarge, CorruptMedia):
         raise
@@ -164,7 +164,8 @@ def _to_rgb(image: Image.Image) -> tuple[np.ndarray, dict[str, Any]]:
         properties["transparent_pixels"] = int((rgba[:, :, 3] < 255).sum())
         flattened = rgba[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
         return np.ascontiguousarray(flattened + 0.5, dtype=np.uint8), properties
-    return np.ascontiguousarray(np.asarray(image.convert("RGB"))), properties
+    # Read-only on purpose: analyzers share these pixels and must not change them.
+    return np.asarray(image if mode == "RGB" else image.convert("RGB")), properties
 
 
 def _bit_depth(image: Image.Image) -> int:
