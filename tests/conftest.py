@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from realeyes import Engine, samples
+from realeyes.analyzers import _registry
 from realeyes.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,6 +35,12 @@ def photo() -> np.ndarray:
 @pytest.fixture(scope="session")
 def identity() -> samples.SigningIdentity:
     return samples.make_signing_identity()
+
+
+@pytest.fixture
+def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analyzers registered by a test disappear after it."""
+    monkeypatch.setattr(_registry, "_FACTORIES", dict(_registry._FACTORIES))
 
 
 @pytest.fixture(scope="session")

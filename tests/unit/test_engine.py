@@ -8,15 +8,13 @@ import numpy as np
 import pytest
 
 from realeyes import Engine, samples
-from realeyes.analyzers import Analyzer, Evidence, _registry, register
+from realeyes.analyzers import Analyzer, Evidence, register
 from realeyes.errors import CorruptMedia, UnknownAnalyzer
 from realeyes.media import Media
 
 
 @pytest.fixture
-def broken_registered(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(_registry, "_FACTORIES", dict(_registry._FACTORIES))
-
+def broken_registered(isolated_registry: None) -> str:
     @register
     class Broken(Analyzer):
         """Always fails."""

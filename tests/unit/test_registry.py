@@ -9,7 +9,6 @@ from realeyes import samples
 from realeyes.analyzers import (
     Analyzer,
     Evidence,
-    _registry,
     create,
     describe_analyzers,
     list_analyzers,
@@ -35,9 +34,8 @@ def test_unknown_analyzer_is_a_value_error() -> None:
         create("nope")
 
 
-def test_register_and_create_a_new_analyzer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_registry, "_FACTORIES", dict(_registry._FACTORIES))
-
+@pytest.mark.usefixtures("isolated_registry")
+def test_register_and_create_a_new_analyzer() -> None:
     @register
     class Constant(Analyzer):
         """Always the same."""
