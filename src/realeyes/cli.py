@@ -158,3 +158,14 @@ def list_analyzers_command(as_json: bool) -> None:
     for row in rows:
         table.add_row(row["name"], row["version"], row["media"], row["summary"])
     Console().print(table)
+
+
+def _add_pipeline_commands() -> None:
+    """The model pipeline's commands; their heavy imports (torch) happen only when one is run."""
+    from realeyes.training.cli import data, evaluate_command, export_command, models, train_command
+
+    for command in (data, train_command, export_command, evaluate_command, models):
+        main.add_command(command)
+
+
+_add_pipeline_commands()

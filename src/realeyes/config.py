@@ -8,6 +8,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MEGABYTE = 1024 * 1024
+# Shipped bundles live in the repository's models/ folder (src/realeyes/config.py -> repo root).
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
 class Settings(BaseSettings):
@@ -35,6 +37,9 @@ class Settings(BaseSettings):
     # unless enabled, because scanning must not reach the network by default.
     c2pa_trust_anchors: Path | None = None
     c2pa_fetch_remote: bool = False
+
+    # Learned models: bundles and models/registry.json (which bundle is promoted for each task).
+    models_dir: Path = Field(DEFAULT_MODELS_DIR, description="Folder of model bundles and registry.json.")
 
     # Maps (heatmaps) are kept at most this many pixels on their longer side to bound memory.
     map_max_side: int = Field(2048, ge=64)

@@ -11,6 +11,7 @@ import numpy as np
 import realeyes
 from realeyes.analyzers import Analyzer, ErrorInfo, Evidence, Map, create, list_analyzers
 from realeyes.config import Settings
+from realeyes.errors import ModelUnavailable
 from realeyes.fusion import FusionModel, decide
 from realeyes.media import Media, MediaSource, load_media
 from realeyes.verdict import Verdict
@@ -23,14 +24,25 @@ class Engine:
 
     def __init__(self, settings: Settings | None = None, analyzers: Sequence[str] | None = None) -> None:
         self.settings = settings or Settings()
-        names = list(analyzers if analyzers is not None else self.settings.analyzers or list_analyzers())
-        self.analyzers: list[Analyzer] = [create(name, self.settings) for name in names]
+        explicit = analyzers if analyzers is not None else self.settings.analyzers
+        self.analyzers: list[Analyzer] = []
+        self.unavailable: dict[str, str] = {}  # analyzer name -> why it could not be built
+        for name in explicit if explicit is not None else list_analyzers():
+            try:
+                self.analyzers.append(create(name, self.settings))
+            except ModelUnavailable as exc:
+                if explicit is not None:
+                    raise  # asked for by name: a missing model is an error, not a silent skip
+                log.warning("analyzer %s unavailable: %s", name, exc)
+                self.unavailable[name] = str(exc)
         path = self.settings.fusion_path
         self.fusion = FusionModel.load(path) if path else FusionModel()
 
     @property
     def versions(self) -> dict[str, str]:
-        return {"realeyes": realeyes.__version__, **{a.name: a.version for a in self.analyzers}}
+        versions = {"realeyes": realeyes.__version__, **{a.name: a.version for a in self.analyzers}}
+        versions.update({f"{a.name}.model": a.model_version for a in self.analyzers if a.model_version})
+        return versions
 
     def analyze(self, source: MediaSource) -> Verdict:
         """Load, validate and analyse one file. Media errors (typed MediaError) propagate to the caller."""
@@ -38,11 +50,15 @@ class Engine:
         media = load_media(source, self.settings)
         evidence = [self._run(analyzer, media) for analyzer in self.analyzers if analyzer.applies_to(media)]
         decision = decide(evidence, self.fusion, self.settings.threshold, self.settings.authentic_threshold)
-        notes = list(media.notes) + [
-            f"The {e.analyzer} analyzer failed ({e.error.message}); the verdict was reached without it."
-            for e in evidence
-            if e.error is not None
-        ]
+        notes = (
+            list(media.notes)
+            + [f"The {name} analyzer is unavailable: {why}" for name, why in self.unavailable.items()]
+            + [
+                f"The {e.analyzer} analyzer failed ({e.error.message}); the verdict was reached without it."
+                for e in evidence
+                if e.error is not None
+            ]
+        )
         return Verdict(
             label=decision.label,
             p_fake=decision.p_fake,

@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+GRID = 8  # crop offsets are multiples of 8, so crops keep the image's 2x2 up-sampling and 8x8 JPEG phase
 
 
 def to_luma(rgb: np.ndarray) -> np.ndarray:
@@ -47,3 +48,17 @@ def map_to_png(values: np.ndarray, size: tuple[int, int] | None = None) -> bytes
     buffer = io.BytesIO()
     Image.fromarray(gray).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def grid_crops(rgb: np.ndarray, size: int, count: int) -> list[np.ndarray]:
+    """`count` (1, 4 or 9) evenly spread square crops at grid-aligned offsets; training evaluation and the
+    classifier analyzer use the same rule."""
+    per_side = {1: 1, 4: 2, 9: 3}[count]
+    height, width = rgb.shape[:2]
+    if per_side == 1:
+        tops, lefts = [(height - size) / 2], [(width - size) / 2]
+    else:  # interior positions: borders often carry signatures, bars or padding
+        tops = list(np.linspace(0, height - size, per_side + 2)[1:-1])
+        lefts = list(np.linspace(0, width - size, per_side + 2)[1:-1])
+    aligned = [(int(t) // GRID * GRID, int(x) // GRID * GRID) for t in tops for x in lefts]
+    return [rgb[top : top + size, left : left + size] for top, left in aligned]

@@ -3,6 +3,7 @@
 # Import order is registration order, which is the order the engine runs them: provenance first.
 from realeyes.analyzers import c2pa_credentials, metadata, watermark  # noqa: F401  # isort: skip
 from realeyes.analyzers import spectrum, ela, noise  # noqa: F401  # isort: skip
+from realeyes.analyzers import classifier  # noqa: F401  # isort: skip
 from realeyes.analyzers._registry import create, describe_analyzers, list_analyzers, register
 from realeyes.analyzers.base import Analyzer, ErrorInfo, Evidence, Label, Map
 

@@ -77,6 +77,11 @@ class Analyzer(ABC):
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
 
+    @property
+    def model_version(self) -> str | None:
+        """The learned model's name and version, for analyzers that serve one."""
+        return None
+
     def applies_to(self, media: Media) -> bool:
         return media.kind in self.media_kinds and (media.has_pixels or not self.needs_pixels)
 

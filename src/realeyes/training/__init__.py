@@ -1,1 +1,1 @@
-"""Training-side code: data preparation, synthesis, models, training, evaluation and export (needs the [train] extra)."""
+"""Training-side code: data preparation, synthesis, models, training, evaluation, export ([train] extra)."""

@@ -1,0 +1,62 @@
+"""Training-time augmentation, applied identically to both classes so that no class-specific shortcut survives.
+
+Every crop is re-encoded as JPEG at a random quality (the sources differ in their original compression: the AI
+sets are JPEG q95, the real photos vary), sometimes rescaled, flipped or made grey; crops are taken at native
+resolution because resizing erases the up-sampling traces the classifier needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from realeyes.imaging import GRID
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    crop: int = 160
+    jpeg_probability: float = 0.9
+    jpeg_quality: tuple[int, int] = (65, 100)
+    rescale_probability: float = 0.15
+    rescale_range: tuple[float, float] = (0.7, 1.3)
+    grey_probability: float = 0.05
+
+
+def jpeg_roundtrip(rgb: np.ndarray, quality: int) -> np.ndarray:
+    """Encode and decode with libjpeg (4:2:0, as cameras and most web images)."""
+    ok, buffer = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    decoded = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise ValueError("JPEG decoding failed")
+    return np.asarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB))
+
+
+def random_crop(rgb: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    top = int(rng.integers(0, (rgb.shape[0] - size) // GRID + 1)) * GRID
+    left = int(rng.integers(0, (rgb.shape[1] - size) // GRID + 1)) * GRID
+    return rgb[top : top + size, left : left + size]
+
+
+def augment(rgb: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
+    """One training crop (uint8 RGB, config.crop square) from a full image at least config.crop on each side."""
+    if rng.random() < config.rescale_probability:
+        scale = float(rng.uniform(*config.rescale_range))
+        height, width = rgb.shape[:2]
+        if min(height, width) * scale >= config.crop:
+            size = (round(width * scale), round(height * scale))
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    crop = random_crop(rgb, config.crop, rng)
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    if rng.random() < config.grey_probability:
+        crop = np.repeat(cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2GRAY)[:, :, None], 3, axis=2)
+    if rng.random() < config.jpeg_probability:
+        crop = jpeg_roundtrip(
+            np.ascontiguousarray(crop), int(rng.integers(config.jpeg_quality[0], config.jpeg_quality[1] + 1))
+        )
+    return np.ascontiguousarray(crop)

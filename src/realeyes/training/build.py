@@ -1,0 +1,99 @@
+"""From a checkpoint to a shipped bundle: export, calibrate on validation, evaluate on test, write the card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from realeyes.analyzers.classifier import ClassifierAnalyzer
+from realeyes.config import Settings
+from realeyes.models.bundle import CARD_FILE, load_bundle
+from realeyes.training.catalog import SOURCES, TRIM_BOTTOM
+from realeyes.training.dataset import load_rgb
+from realeyes.training.evaluate import evaluate, write_report
+from realeyes.training.export import export_onnx, load_checkpoint, render_card, write_bundle
+from realeyes.training.prepare import RECONSTRUCTION, read_prepared
+
+INFERENCE_CROP, INFERENCE_CROPS, MIN_SIDE = 192, 4, 64
+
+LIMITATIONS = [
+    "Trained on few generator images (official showcase samples, a FLUX face set) plus synthetic autoencoder "
+    "reconstructions; expect weaker results on generators, content and processing unlike these.",
+    "Heavy recompression, resizing and blurring erase the traces it relies on (see robustness_auc).",
+    "Screenshots, scans and photos of screens are outside what it was trained on.",
+    "Use the probability as one piece of evidence next to provenance, not as proof.",
+]
+
+
+def build_classifier_bundle(checkpoint: Path, manifest: Path, folder: Path, version: str, sweep: bool = True) -> Path:
+    model, saved = load_checkpoint(checkpoint)
+    folder.mkdir(parents=True, exist_ok=True)
+    parity = export_onnx(model, folder / "model.onnx", INFERENCE_CROP)
+    rows = read_prepared(manifest)
+    card: dict[str, Any] = {
+        "name": "realeyes-npr-classifier",
+        "version": version,
+        "task": "classifier",
+        "description": "Real vs AI-generated image classifier on neighbouring-pixel residuals (plain-torch CNN, "
+        "ONNX Runtime at inference). Scores grid crops at native resolution and averages their logits.",
+        "architecture": {"name": "ResidualClassifier", **saved["config"]["model"]},
+        "input": {"crop": INFERENCE_CROP, "crops": INFERENCE_CROPS, "min_side": MIN_SIDE, "range": "RGB / 255"},
+        "threshold": 0.5,
+        "calibration": {"method": "platt", "scale": 1.0, "bias": 0.0},
+        "onnx_parity_max_abs_diff": parity,
+        "training": {"steps": saved["step"], "config": saved["config"]},
+        "training_data": _training_data(rows),
+        "synthetic": "Synthetic fakes: real training photos (centre crops) passed through the TAEF2 tiny "
+        "autoencoder (FLUX.2 VAE approximation, MIT weights from ../shared/data/weights/taesd, re-implemented "
+        f"here), generator '{RECONSTRUCTION}'. Every training crop of both classes was re-encoded as JPEG at a "
+        "random quality 65-100 (90% of crops), so compression history is not a class cue.",
+        "metrics": {},
+        "limitations": LIMITATIONS,
+    }
+    write_bundle(folder, folder / "model.onnx", card)
+    analyzer = ClassifierAnalyzer(Settings(), bundle=load_bundle(folder))
+    scale, bias = _calibrate(analyzer, [s for s, split in rows if split == "val"])
+    card["calibration"].update(scale=round(scale, 5), bias=round(bias, 5), fitted_on="validation split")
+    write_bundle(folder, folder / "model.onnx", card)
+    analyzer = ClassifierAnalyzer(Settings(), bundle=load_bundle(folder))
+    for split in ("val", "test"):
+        samples = [s for s, sample_split in rows if sample_split == split]
+        report = evaluate(analyzer, samples, f"{split} split of {manifest} (held out from training)", sweep=sweep)
+        write_report(report, folder / f"evaluation-{split}")
+        card["metrics"][split] = report
+    card_path = folder / CARD_FILE
+    final = {**json.loads(card_path.read_text()), "metrics": card["metrics"]}
+    card_path.write_text(json.dumps(final, indent=2) + "\n")
+    (folder / "card.md").write_text(render_card(final))
+    return folder
+
+
+def _calibrate(analyzer: ClassifierAnalyzer, samples: list[Any]) -> tuple[float, float]:
+    from realeyes.training.calibration import fit_platt
+
+    labels, logits = [], []
+    for sample in samples:
+        rgb = load_rgb(sample.path, MIN_SIDE)
+        if rgb is None:
+            continue
+        values = analyzer.crop_logits(np.ascontiguousarray(rgb[: rgb.shape[0] - TRIM_BOTTOM.get(sample.generator, 0)]))
+        if values is not None:
+            labels.append(sample.label)
+            logits.append(float(values.mean()))
+    return fit_platt(np.array(labels), np.array(logits))
+
+
+def _training_data(rows: list[Any]) -> list[str]:
+    counts: dict[str, int] = {}
+    for sample, split in rows:
+        if split == "train":
+            key = f"{sample.source} / {sample.generator} ({'AI' if sample.label else 'real'})"
+            counts[key] = counts.get(key, 0) + 1
+    licences = {name: source.licence for name, source in SOURCES.items()}
+    return [
+        f"{key}: {count} images — licence: {licences.get(key.split(' / ')[0], 'see source')}"
+        for key, count in sorted(counts.items())
+    ]

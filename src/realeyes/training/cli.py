@@ -1,0 +1,165 @@
+"""Command line for the model pipeline: data prepare, train, export, evaluate, models. Torch loads lazily."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import click
+
+from realeyes.config import DEFAULT_MODELS_DIR
+
+DEFAULT_SHARED = Path(os.environ.get("REALEYES_SHARED_DATA", DEFAULT_MODELS_DIR.parent.parent / "shared" / "data"))
+_workdir = click.option(
+    "--workdir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Run folder."
+)
+
+
+@click.group("data")
+def data() -> None:
+    """Prepare labelled data for training."""
+
+
+@data.command("prepare")
+@_workdir
+@click.option("--shared", type=click.Path(path_type=Path), default=DEFAULT_SHARED, show_default=True)
+@click.option("--no-shared", is_flag=True, help="Do not use ../shared/data.")
+@click.option(
+    "--folder", "folders", multiple=True, type=click.Path(exists=True, path_type=Path), help="real/ + ai/ folder."
+)
+@click.option("--csv", "manifests", multiple=True, type=click.Path(exists=True, path_type=Path), help="CSV manifest.")
+@click.option(
+    "--reconstructions", type=int, default=240, show_default=True, help="Autoencoder fakes to make (0: none)."
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+def prepare_command(
+    workdir: Path,
+    shared: Path,
+    no_shared: bool,
+    folders: tuple[Path, ...],
+    manifests: tuple[Path, ...],
+    reconstructions: int,
+    seed: int,
+) -> None:
+    """Collect, de-duplicate, split by group and synthesise fakes into WORKDIR/manifest.csv."""
+    from realeyes.training import taesd
+    from realeyes.training.catalog import shared_catalog
+    from realeyes.training.dataset import collect_folder, read_manifest
+    from realeyes.training.prepare import PrepareConfig, prepare
+
+    samples = [] if no_shared else shared_catalog(shared)
+    for folder in folders:
+        samples += collect_folder(folder)
+    for manifest in manifests:
+        samples += read_manifest(manifest)
+    if not samples:
+        raise click.UsageError("No data: give --folder/--csv or make ../shared/data available.")
+    reconstructor = None
+    if reconstructions:
+        autoencoder = taesd.load_taef2()
+        reconstructor = lambda rgb: taesd.reconstruct(autoencoder, rgb)  # noqa: E731
+    config = PrepareConfig(seed=seed, reconstructions=reconstructions)
+    click.echo(prepare(samples, workdir, config, reconstructor))
+    click.echo((workdir / "summary.json").read_text())
+
+
+@click.command("train")
+@_workdir
+@click.option("--minutes", type=float, default=25.0, show_default=True, help="Training time budget.")
+@click.option("--max-steps", type=int, default=100_000, show_default=True)
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--eval-every", type=int, default=150, show_default=True)
+def train_command(workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int) -> None:
+    """Train the classifier on WORKDIR/manifest.csv; writes WORKDIR/classifier.pt and its learning curve."""
+    from realeyes.training.train_classifier import TrainConfig, train
+
+    logging.getLogger("realeyes").setLevel(logging.INFO)
+    config = TrainConfig(minutes=minutes, max_steps=max_steps, batch_size=batch_size, eval_every=eval_every)
+    history = train(workdir / "manifest.csv", workdir / "classifier.pt", config)
+    click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
+
+
+@click.command("export")
+@_workdir
+@click.option("--version", "version", default="0.1.0", show_default=True)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Bundle folder (default: models/classifier/...)."
+)
+@click.option("--no-sweep", is_flag=True, help="Skip the robustness sweep (faster).")
+def export_command(workdir: Path, version: str, out: Path | None, no_sweep: bool) -> None:
+    """Export WORKDIR/classifier.pt to an ONNX bundle, calibrate on validation, evaluate on test."""
+    from realeyes.training.build import build_classifier_bundle
+
+    folder = out or DEFAULT_MODELS_DIR / "classifier" / f"realeyes-npr-classifier-{version}"
+    click.echo(
+        build_classifier_bundle(
+            workdir / "classifier.pt", workdir / "manifest.csv", folder, version, sweep=not no_sweep
+        )
+    )
+
+
+@click.command("evaluate")
+@click.argument("dataset", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--bundle", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Default: the promoted one."
+)
+@click.option("--split", help="With a prepared manifest: evaluate only this split (e.g. test).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Report folder.")
+@click.option("--no-sweep", is_flag=True, help="Skip the robustness sweep.")
+def evaluate_command(dataset: Path, bundle: Path | None, split: str | None, out: Path, no_sweep: bool) -> None:
+    """Evaluate a classifier bundle on a labelled folder (real/, ai/) or CSV manifest."""
+    from realeyes.analyzers.classifier import ClassifierAnalyzer
+    from realeyes.config import Settings
+    from realeyes.models import load_bundle
+    from realeyes.training.dataset import collect_folder
+    from realeyes.training.evaluate import evaluate, write_report
+    from realeyes.training.prepare import read_prepared
+
+    if dataset.is_dir():
+        samples = collect_folder(dataset)
+    else:
+        samples = [s for s, s_split in read_prepared(dataset) if split is None or s_split == split]
+    analyzer = ClassifierAnalyzer(Settings(), bundle=load_bundle(bundle) if bundle else None)
+    described = f"{dataset}" + (f" (split {split})" if split else "")
+    report = evaluate(analyzer, samples, described, sweep=not no_sweep)
+    write_report(report, out)
+    click.echo(json.dumps({k: report[k]["auc"] for k in ("as_served", "same_reencode_jpeg90")}))
+
+
+@click.group("models")
+def models() -> None:
+    """List, show and promote model bundles."""
+
+
+@models.command("list")
+def models_list() -> None:
+    from realeyes.config import Settings
+    from realeyes.models import Registry
+
+    registry = Registry(Settings().models_dir)
+    for bundle in registry.bundles():
+        try:
+            promoted = registry.promoted(bundle.task).path == bundle.path
+        except Exception:
+            promoted = False
+        click.echo(f"{'*' if promoted else ' '} {bundle.task:<12} {bundle.name} {bundle.version}  {bundle.path}")
+
+
+@models.command("show")
+@click.argument("bundle", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def models_show(bundle: Path) -> None:
+    click.echo((bundle / "card.md").read_text())
+
+
+@models.command("promote")
+@click.argument("bundle", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--note", default="", help="Why this bundle is promoted.")
+def models_promote(bundle: Path, note: str) -> None:
+    """Make BUNDLE the one the engine serves for its task (recorded in models/registry.json)."""
+    from realeyes.config import Settings
+    from realeyes.models import Registry
+
+    promoted = Registry(Settings().models_dir).promote(bundle, note)
+    click.echo(f"promoted {promoted.name} {promoted.version} for {promoted.task}")

@@ -1,0 +1,104 @@
+"""Export a trained classifier to an ONNX bundle: parity check against torch, calibration, model card."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime
+import torch
+
+from realeyes.models.bundle import CARD_FILE, MODEL_FILE, sha256_of
+from realeyes.training.model import ClassifierConfig, ResidualClassifier
+
+
+def load_checkpoint(path: Path) -> tuple[ResidualClassifier, dict[str, Any]]:
+    checkpoint = torch.load(path, weights_only=False)
+    model_config = checkpoint["config"]["model"]
+    model = ResidualClassifier(
+        ClassifierConfig(widths=tuple(model_config["widths"]), residual_gain=model_config["residual_gain"])
+    )
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval(), checkpoint
+
+
+def export_onnx(model: ResidualClassifier, path: Path, crop: int) -> float:
+    """Write the ONNX graph (dynamic batch and size) and return the max |ONNX - torch| logit difference."""
+    example = torch.rand(2, 3, crop, crop)
+    dims = {0: torch.export.Dim("batch", min=1, max=64), 2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
+    torch.onnx.export(
+        model,
+        (example,),
+        str(path),
+        input_names=["image"],
+        output_names=["logit"],
+        dynamo=True,
+        dynamic_shapes=(dims,),
+        optimize=True,
+        verbose=False,
+    )
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for shape in ((4, 3, crop, crop), (1, 3, crop + 64, crop - 32)):
+        batch = rng.random(shape, dtype=np.float32)
+        with torch.inference_mode():
+            expected = model(torch.from_numpy(batch)).numpy()
+        worst = max(worst, float(np.abs(session.run(None, {"image": batch})[0] - expected).max()))
+    return worst
+
+
+def git_commit() -> str | None:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, as a developer runs it
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def write_bundle(folder: Path, model_file: Path, card: dict[str, Any]) -> Path:
+    """Finish a bundle: stamp the card with the ONNX sha256, provenance, and a rendered Markdown copy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if model_file != folder / MODEL_FILE:
+        (folder / MODEL_FILE).write_bytes(model_file.read_bytes())
+    card = {
+        **card,
+        "sha256": sha256_of(folder / MODEL_FILE),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(Path(sys.argv[0]).name if i == 0 else arg for i, arg in enumerate(sys.argv)),
+        "commit": git_commit(),
+    }
+    (folder / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+    (folder / "card.md").write_text(render_card(card))
+    return folder
+
+
+def render_card(card: dict[str, Any]) -> str:
+    """The model card for people: the same facts as card.json."""
+    lines = [f"# {card['name']} {card['version']} ({card['task']})", "", card.get("description", ""), ""]
+    lines += ["## Input", "", "```json", json.dumps(card["input"], indent=2), "```", ""]
+    lines += [f"Threshold {card['threshold']}; calibration {json.dumps(card['calibration'])}.", ""]
+    lines += ["## Training data", ""] + [f"- {item}" for item in card["training_data"]] + [""]
+    lines += ["## What was synthetic", "", card["synthetic"], ""]
+    lines += ["## Metrics", "", "Held-out data only; see each block's `data` for exactly what it was measured on.", ""]
+    lines += ["```json", json.dumps(card["metrics"], indent=2), "```", ""]
+    lines += ["## Limitations", ""] + [f"- {item}" for item in card["limitations"]] + [""]
+    lines += [
+        "## Provenance",
+        "",
+        f"- sha256 `{card['sha256']}`",
+        f"- command `{card['command']}`",
+        f"- commit `{card['commit']}`",
+        f"- created {card['created']}",
+        "",
+    ]
+    return "\n".join(lines)

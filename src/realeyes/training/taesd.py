@@ -1,0 +1,237 @@
+"""Plain-torch FLUX.2 tiny autoencoder (TAEF2, TAESD family) for synthesising "AI-like" reconstructions of real photos.
+
+Why: passing a real photo through a latent-diffusion style encoder -> decoder keeps its content but leaves the
+decoder's fingerprints (8x8 latent grid, upsampling and texture-synthesis traces). Pairs of (real photo,
+reconstruction) teach a real-vs-AI classifier to look at those traces instead of at content.
+
+Written from the architecture notes in ``shared/data/weights/taesd/MANIFEST.txt``; module layout and nn.Sequential
+indices follow the published state dicts so they load with ``strict=True``. The weights (MIT, (c) Ollin Boer Bohan)
+are never copied into this repository: they are read at run time from a directory (see :func:`default_weights_dir`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+ENV_VAR = "REALEYES_TAESD_DIR"
+ENCODER_FILE = "taef2_encoder.pth"
+DECODER_FILE = "taef2_decoder.pth"
+LATENT_CHANNELS = 32
+SCALE = 8  # spatial down/up-sampling factor of the autoencoder
+WIDTH = 64  # feature channels everywhere inside the networks
+
+__all__ = [
+    "DECODER_FILE",
+    "ENCODER_FILE",
+    "ENV_VAR",
+    "Block",
+    "Clamp",
+    "TinyAutoencoder",
+    "build_decoder",
+    "build_encoder",
+    "default_weights_dir",
+    "load_taef2",
+    "reconstruct",
+]
+
+
+def _conv(n_in: int, n_out: int, *, stride: int = 1, bias: bool = True) -> nn.Conv2d:
+    """3x3 'same' convolution, the only spatial operator in TAESD-style networks."""
+    return nn.Conv2d(n_in, n_out, 3, stride=stride, padding=1, bias=bias)
+
+
+class Clamp(nn.Module):
+    """Soft clamp of raw latents to (-3, 3): the decoder was trained on latents in that range, and the smooth
+    3*tanh(x/3) keeps out-of-range latents from producing blown-out colours while staying ~identity near 0."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(x / 3) * 3
+
+
+class Block(nn.Module):
+    """Residual block: ``relu(conv3(relu(conv2(relu(conv1(x))))) + skip(x))``.
+
+    With ``pool=True`` (only the FLUX.2 variant, in the lowest-resolution blocks) a GroupNorm branch first adds
+    ``x + pool(x)``: the GroupNorm statistics span the whole feature map, which gives these otherwise purely local
+    networks a cheap global (image-wide) signal such as overall brightness/colour balance.
+    """
+
+    def __init__(self, n_in: int, n_out: int, *, pool: bool = False) -> None:
+        super().__init__()
+        self.pool: nn.Sequential | None = None
+        if pool:
+            hidden = 4 * n_in
+            self.pool = nn.Sequential(
+                nn.Conv2d(n_in, hidden, 1, bias=False),
+                nn.GroupNorm(4, hidden),
+                nn.ReLU(),
+                nn.Conv2d(hidden, n_in, 1, bias=False),
+            )
+        self.conv = nn.Sequential(_conv(n_in, n_out), nn.ReLU(), _conv(n_out, n_out), nn.ReLU(), _conv(n_out, n_out))
+        self.skip: nn.Module = nn.Conv2d(n_in, n_out, 1, bias=False) if n_in != n_out else nn.Identity()
+        self.fuse = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pool is not None:
+            x = x + self.pool(x)
+        out: torch.Tensor = self.fuse(self.conv(x) + self.skip(x))
+        return out
+
+
+def build_encoder(latent_channels: int = LATENT_CHANNELS) -> nn.Sequential:
+    """TAEF2 encoder: RGB in [0, 1], (N, 3, H, W) -> raw latents (N, latent_channels, H/8, W/8), roughly in [-3, 3].
+
+    Three stride-2 convolutions each followed by three blocks; the last three (1/8 resolution) carry GroupNorm pools.
+    """
+    return nn.Sequential(
+        _conv(3, WIDTH),
+        Block(WIDTH, WIDTH),
+        _conv(WIDTH, WIDTH, stride=2, bias=False),
+        *(Block(WIDTH, WIDTH) for _ in range(3)),
+        _conv(WIDTH, WIDTH, stride=2, bias=False),
+        *(Block(WIDTH, WIDTH) for _ in range(3)),
+        _conv(WIDTH, WIDTH, stride=2, bias=False),
+        *(Block(WIDTH, WIDTH, pool=True) for _ in range(3)),
+        _conv(WIDTH, latent_channels),
+    )
+
+
+def build_decoder(latent_channels: int = LATENT_CHANNELS) -> nn.Sequential:
+    """TAEF2 decoder: raw latents (N, latent_channels, h, w) -> RGB (N, 3, 8h, 8w), nominally [0, 1] (not clamped).
+
+    Mirror of the encoder: soft clamp, three blocks (with GroupNorm pools) at 1/8 resolution, then three
+    nearest-neighbour x2 upsamplings each followed by a convolution and blocks.
+    """
+
+    def upsample() -> list[nn.Module]:
+        return [nn.Upsample(scale_factor=2, mode="nearest"), _conv(WIDTH, WIDTH, bias=False)]
+
+    return nn.Sequential(
+        Clamp(),
+        _conv(latent_channels, WIDTH),
+        nn.ReLU(),
+        *(Block(WIDTH, WIDTH, pool=True) for _ in range(3)),
+        *upsample(),
+        *(Block(WIDTH, WIDTH) for _ in range(3)),
+        *upsample(),
+        *(Block(WIDTH, WIDTH) for _ in range(3)),
+        *upsample(),
+        Block(WIDTH, WIDTH),
+        _conv(WIDTH, 3),
+    )
+
+
+class TinyAutoencoder(nn.Module):
+    """Encoder + decoder pair; ``forward`` is the full round trip (image in [0, 1] -> reconstruction)."""
+
+    def __init__(self, latent_channels: int = LATENT_CHANNELS) -> None:
+        super().__init__()
+        self.encoder = build_encoder(latent_channels)
+        self.decoder = build_decoder(latent_channels)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.encoder(x)
+        return out
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.decoder(z)
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+def default_weights_dir() -> Path:
+    """``$REALEYES_TAESD_DIR`` if set, else ``<repo>/../shared/data/weights/taesd`` (the repo's sibling ``shared``)."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parents[3]  # src/realeyes/training/taesd.py -> repo root
+    return repo.parent / "shared" / "data" / "weights" / "taesd"
+
+
+def _load_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """Read a fp16 state dict (tensors only, hence ``weights_only``) and cast it to float32 for CPU inference."""
+    loaded = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
+        raise ValueError(f"{path} is not a state dict of tensors")
+    return {str(k): v.to(torch.float32) for k, v in loaded.items()}
+
+
+def load_taef2(weights_dir: Path | None = None) -> TinyAutoencoder:
+    """Build TAEF2 and load ``taef2_encoder.pth`` / ``taef2_decoder.pth`` from ``weights_dir`` (strictly).
+
+    Returns a float32 model in eval mode on the CPU. Raises FileNotFoundError when a weight file is missing.
+    """
+    directory = Path(weights_dir) if weights_dir is not None else default_weights_dir()
+    paths = {name: directory / name for name in (ENCODER_FILE, DECODER_FILE)}
+    missing = [name for name, path in paths.items() if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"TAEF2 weights not found: looked for {', '.join(missing)} in {directory}; "
+            f"set {ENV_VAR} to the directory holding {ENCODER_FILE} and {DECODER_FILE}"
+        )
+    model = TinyAutoencoder()
+    model.encoder.load_state_dict(_load_state_dict(paths[ENCODER_FILE]), strict=True)
+    model.decoder.load_state_dict(_load_state_dict(paths[DECODER_FILE]), strict=True)
+    return model.to(torch.float32).eval()
+
+
+def _tile_spans(size: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """Tiles along one axis of a padded length ``size`` (all lengths are multiples of 8).
+
+    Returns ``(start, stop, keep_start, keep_stop)`` per tile: the span to run and the part of its output to keep.
+    It uses as few tiles of at most ``tile`` px as give overlaps of at least ``overlap`` px, and spreads them evenly
+    with equal lengths (3 x 368 px rather than 512 + 512 + 512 px for 1024 px), so little work is repeated. Each tile
+    keeps up to the middle of its overlaps; starts and cuts sit on the 8 px latent grid, so the stitched image has
+    one consistent 8x8 grid and every kept pixel has context on both sides.
+    """
+    cells, tile_cells, overlap_cells = size // SCALE, tile // SCALE, overlap // SCALE
+    if cells <= tile_cells:
+        return [(0, size, 0, size)]
+    count = -(-(cells - overlap_cells) // (tile_cells - overlap_cells))
+    length = -(-(cells + (count - 1) * overlap_cells) // count)
+    # consecutive starts differ by floor or ceil of the mean spacing, which is at most length - overlap_cells
+    starts = [i * (cells - length) // (count - 1) for i in range(count)]
+    cuts = [0, *((current + previous + length) // 2 for previous, current in itertools.pairwise(starts)), cells]
+    return [
+        (start * SCALE, (start + length) * SCALE, cuts[i] * SCALE, cuts[i + 1] * SCALE)
+        for i, start in enumerate(starts)
+    ]
+
+
+def reconstruct(model: TinyAutoencoder, rgb: np.ndarray, *, tile: int = 512, overlap: int = 32) -> np.ndarray:
+    """Encode and decode an RGB uint8 image (H, W, 3); returns an RGB uint8 image of the same size.
+
+    The image is scaled to [0, 1] and reflect-padded (bottom/right) to a multiple of 8. Images larger than ``tile``
+    are processed in ``tile``-sized tiles overlapping by ``overlap`` pixels, so memory stays bounded; the overlaps
+    are cropped, not blended, so every output pixel is one genuine decoder output (blending two decodings would
+    average away part of the traces). Note: the GroupNorm pools see per-tile statistics, so a tiled result differs
+    slightly from a whole-image pass.
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an RGB uint8 array of shape (H, W, 3), got {rgb.dtype} {rgb.shape}")
+    if tile % SCALE or overlap % SCALE or not 0 <= overlap < tile:
+        raise ValueError(f"tile ({tile}) and overlap ({overlap}) must be multiples of {SCALE} with overlap < tile")
+    height, width = rgb.shape[:2]
+    if height == 0 or width == 0:
+        raise ValueError(f"empty image {rgb.shape}")
+    pad_h, pad_w = -height % SCALE, -width % SCALE
+    padded = np.pad(rgb, ((0, pad_h), (0, pad_w), (0, 0)), mode="reflect") if pad_h or pad_w else rgb
+    parameter = next(model.parameters())
+    image = torch.from_numpy(np.ascontiguousarray(padded)).permute(2, 0, 1).unsqueeze(0)
+    output = np.empty_like(padded)
+    with torch.inference_mode():
+        for y0, y1, ky0, ky1 in _tile_spans(padded.shape[0], tile, overlap):
+            for x0, x1, kx0, kx1 in _tile_spans(padded.shape[1], tile, overlap):
+                x = image[:, :, y0:y1, x0:x1].to(device=parameter.device, dtype=parameter.dtype) / 255
+                y = model(x).clamp(0, 1).mul(255).round().to(torch.uint8)
+                kept = y[0, :, ky0 - y0 : ky1 - y0, kx0 - x0 : kx1 - x0].permute(1, 2, 0).cpu().numpy()
+                output[ky0:ky1, kx0:kx1] = kept
+    return output[:height, :width]

@@ -1,0 +1,160 @@
+"""Train the real-vs-AI classifier: read top to bottom (config, data, loop, checkpoint).
+
+Batches are balanced: half real, half AI, and within each class every generator (or real source) is drawn
+equally often, so that the largest set (e.g. the FLUX faces) cannot dominate what "AI" means.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional
+
+from realeyes.imaging import grid_crops
+from realeyes.training.augment import AugmentConfig, augment, jpeg_roundtrip
+from realeyes.training.catalog import TRIM_BOTTOM
+from realeyes.training.dataset import Sample, load_rgb
+from realeyes.training.metrics import roc_auc
+from realeyes.training.model import ClassifierConfig, ResidualClassifier
+from realeyes.training.prepare import read_prepared
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    minutes: float = 25.0  # wall-clock budget for the optimisation loop
+    max_steps: int = 100_000
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    eval_every: int = 150  # steps between held-out (validation) AUC checks: the learning curve
+    eval_crops: int = 4  # crops per validation image (grid_crops)
+    eval_crop: int = 192
+    eval_jpeg_quality: int = 90  # both classes are re-encoded identically before scoring
+    seed: int = 0
+    threads: int = 2
+    model: ClassifierConfig = field(default_factory=ClassifierConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+
+@dataclass
+class LoadedImage:
+    sample: Sample
+    rgb: np.ndarray
+
+
+def load_split(manifest: Path, split: str, min_side: int) -> list[LoadedImage]:
+    """Decoded images of one split (signature bars trimmed), held in memory for fast cropping."""
+    images = []
+    for sample, sample_split in read_prepared(manifest):
+        if sample_split != split:
+            continue
+        rgb = load_rgb(sample.path, min_side)
+        if rgb is not None:
+            trim = TRIM_BOTTOM.get(sample.generator, 0)
+            images.append(LoadedImage(sample, np.ascontiguousarray(rgb[: rgb.shape[0] - trim])))
+    return images
+
+
+def to_tensor(crops: list[np.ndarray]) -> torch.Tensor:
+    return torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+class BalancedSampler:
+    """Draw label, then generator/source within it, then an image: every stratum equally often."""
+
+    def __init__(self, images: list[LoadedImage], seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.strata: dict[int, dict[str, list[LoadedImage]]] = {0: defaultdict(list), 1: defaultdict(list)}
+        for image in images:
+            key = image.sample.generator if image.sample.label else image.sample.source
+            self.strata[image.sample.label][key].append(image)
+
+    def draw(self, label: int) -> LoadedImage:
+        keys = sorted(self.strata[label])
+        pool = self.strata[label][keys[int(self.rng.integers(len(keys)))]]
+        return pool[int(self.rng.integers(len(pool)))]
+
+
+def score_images(model: ResidualClassifier, images: list[LoadedImage], config: TrainConfig) -> np.ndarray:
+    """Mean logit over grid crops of each image after the same JPEG re-encode for both classes."""
+    model.eval()
+    scores = []
+    with torch.inference_mode():
+        for image in images:
+            normalised = jpeg_roundtrip(image.rgb, config.eval_jpeg_quality)
+            crops = grid_crops(normalised, min(config.eval_crop, *normalised.shape[:2]) // 8 * 8, config.eval_crops)
+            scores.append(float(model(to_tensor(crops)).mean()))
+    model.train()
+    return np.array(scores)
+
+
+def learning_rate(step: int, config: TrainConfig, total: int) -> float:
+    if step < config.warmup_steps:
+        return config.learning_rate * (step + 1) / config.warmup_steps
+    progress = min(1.0, (step - config.warmup_steps) / max(1, total - config.warmup_steps))
+    return config.learning_rate * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def train(manifest: Path, output: Path, config: TrainConfig) -> dict[str, object]:
+    """Optimise until the time budget or max_steps; keep the checkpoint with the best validation AUC."""
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    min_side = max(config.augment.crop, config.eval_crop)
+    train_images, val_images = load_split(manifest, "train", min_side), load_split(manifest, "val", min_side)
+    log.info("train images %d, validation images %d", len(train_images), len(val_images))
+    sampler = BalancedSampler(train_images, config.seed)
+    rng = np.random.default_rng(config.seed + 1)
+    model = ResidualClassifier(config.model)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    val_labels = np.array([image.sample.label for image in val_images])
+    deadline = time.monotonic() + config.minutes * 60
+    # The cosine schedule needs a length: estimated from the first steps' speed and the time budget.
+    total_steps, step, best_auc, curve = config.max_steps, 0, -1.0, []
+    started = time.monotonic()
+    while step < total_steps and time.monotonic() < deadline:
+        labels = [index % 2 for index in range(config.batch_size)]
+        crops = [augment(sampler.draw(label).rgb, config.augment, rng) for label in labels]
+        for group in optimiser.param_groups:
+            group["lr"] = learning_rate(step, config, total_steps)
+        logits = model(to_tensor(crops)).squeeze(1)
+        loss = functional.binary_cross_entropy_with_logits(logits, torch.tensor(labels, dtype=torch.float32))
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimiser.step()
+        step += 1
+        if step == 20:
+            seconds_per_step = (time.monotonic() - started) / 20
+            total_steps = min(config.max_steps, int(config.minutes * 60 / (seconds_per_step * 1.1)))
+        if step % config.eval_every == 0 or step == total_steps:
+            auc = roc_auc(val_labels, score_images(model, val_images, config))
+            curve.append(
+                {
+                    "step": step,
+                    "minutes": round((time.monotonic() - started) / 60, 2),
+                    "loss": round(float(loss), 4),
+                    "val_auc": auc,
+                }
+            )
+            log.info("step %d loss %.4f val AUC %s", step, float(loss), auc)
+            if auc is not None and auc > best_auc:
+                best_auc = auc
+                torch.save({"state_dict": model.state_dict(), "config": asdict(config), "step": step}, output)
+    history = {
+        "steps": step,
+        "best_val_auc": best_auc,
+        "curve": curve,
+        "minutes": round((time.monotonic() - started) / 60, 2),
+    }
+    output.with_suffix(".history.json").write_text(json.dumps(history, indent=2))
+    return history
