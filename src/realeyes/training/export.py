@@ -6,6 +6,7 @@ import datetime
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +32,19 @@ def export_onnx(model: ResidualClassifier, path: Path, crop: int) -> float:
     """Write the ONNX graph (dynamic batch and size) and return the max |ONNX - torch| logit difference."""
     example = torch.rand(2, 3, crop, crop)
     dims = {0: torch.export.Dim("batch", min=1, max=64), 2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
-    torch.onnx.export(
-        model,
-        (example,),
-        str(path),
-        input_names=["image"],
-        output_names=["logit"],
-        dynamo=True,
-        dynamic_shapes=(dims,),
-        optimize=True,
-        verbose=False,
-    )
+    with warnings.catch_warnings():  # torch's exporter trips its own deprecation of pytree internals
+        warnings.simplefilter("ignore", FutureWarning)
+        torch.onnx.export(
+            model,
+            (example,),
+            str(path),
+            input_names=["image"],
+            output_names=["logit"],
+            dynamo=True,
+            dynamic_shapes=(dims,),
+            optimize=True,
+            verbose=False,
+        )
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
     worst = 0.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -183,55 +184,85 @@ def load_taef2(weights_dir: Path | None = None) -> TinyAutoencoder:
     return model.to(torch.float32).eval()
 
 
-def _tile_spans(size: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
-    """Tiles along one axis of a padded length ``size`` (all lengths are multiples of 8).
+def _tile_spans(cells: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """Tiles along one axis of ``cells`` latent cells (8 px each); ``tile`` and ``overlap`` are in cells too.
 
     Returns ``(start, stop, keep_start, keep_stop)`` per tile: the span to run and the part of its output to keep.
-    It uses as few tiles of at most ``tile`` px as give overlaps of at least ``overlap`` px, and spreads them evenly
-    with equal lengths (3 x 368 px rather than 512 + 512 + 512 px for 1024 px), so little work is repeated. Each tile
-    keeps up to the middle of its overlaps; starts and cuts sit on the 8 px latent grid, so the stitched image has
-    one consistent 8x8 grid and every kept pixel has context on both sides.
+    It uses as few tiles of at most ``tile`` cells as give overlaps of at least ``overlap``, spread evenly with equal
+    lengths (1024 px with 512 px tiles -> 3 x 368 px, not 512 + 512 + 512), so little work is repeated. Each tile
+    keeps up to the middle of its overlaps, so every kept position has context on both sides.
     """
-    cells, tile_cells, overlap_cells = size // SCALE, tile // SCALE, overlap // SCALE
-    if cells <= tile_cells:
-        return [(0, size, 0, size)]
-    count = -(-(cells - overlap_cells) // (tile_cells - overlap_cells))
-    length = -(-(cells + (count - 1) * overlap_cells) // count)
-    # consecutive starts differ by floor or ceil of the mean spacing, which is at most length - overlap_cells
+    if cells <= tile:
+        return [(0, cells, 0, cells)]
+    count = -(-(cells - overlap) // (tile - overlap))
+    length = -(-(cells + (count - 1) * overlap) // count)
+    # consecutive starts differ by the floor or ceil of the mean spacing, which is at most length - overlap
     starts = [i * (cells - length) // (count - 1) for i in range(count)]
     cuts = [0, *((current + previous + length) // 2 for previous, current in itertools.pairwise(starts)), cells]
-    return [
-        (start * SCALE, (start + length) * SCALE, cuts[i] * SCALE, cuts[i + 1] * SCALE)
-        for i, start in enumerate(starts)
-    ]
+    return [(start, start + length, cuts[i], cuts[i + 1]) for i, start in enumerate(starts)]
 
 
-def reconstruct(model: TinyAutoencoder, rgb: np.ndarray, *, tile: int = 512, overlap: int = 32) -> np.ndarray:
+def _run_tiled(
+    stage: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, *, px_in: int, px_out: int, tile: int, overlap: int
+) -> torch.Tensor:
+    """Apply a purely local ``stage`` to overlapping tiles of ``x`` (1, C, H, W) and stitch the kept parts.
+
+    ``px_in`` / ``px_out`` are the pixels per latent cell at the stage's input / output (8 at image resolution, 1 at
+    latent resolution); tiles start and end on the cell grid, so the stitched output keeps one consistent 8x8 grid.
+    """
+    rows, cols = x.shape[-2] // px_in, x.shape[-1] // px_in
+    out: torch.Tensor | None = None
+    for y0, y1, ky0, ky1 in _tile_spans(rows, tile, overlap):
+        for x0, x1, kx0, kx1 in _tile_spans(cols, tile, overlap):
+            y = stage(x[..., y0 * px_in : y1 * px_in, x0 * px_in : x1 * px_in])
+            if out is None:
+                out = y.new_empty((*y.shape[:-2], rows * px_out, cols * px_out))
+            out[..., ky0 * px_out : ky1 * px_out, kx0 * px_out : kx1 * px_out] = y[
+                ..., (ky0 - y0) * px_out : (ky1 - y0) * px_out, (kx0 - x0) * px_out : (kx1 - x0) * px_out
+            ]
+    if out is None:  # unreachable: _tile_spans always yields at least one tile
+        raise ValueError("empty input")
+    return out
+
+
+def _split_at_pools(network: nn.Sequential) -> tuple[nn.Sequential, nn.Sequential, nn.Sequential]:
+    """Split into (local head, global middle, local tail) around the GroupNorm-pooled blocks."""
+    pooled = [i for i, layer in enumerate(network) if isinstance(layer, Block) and layer.pool is not None]
+    first, last = (pooled[0], pooled[-1] + 1) if pooled else (len(network), len(network))
+    return network[:first], network[first:last], network[last:]
+
+
+def reconstruct(model: TinyAutoencoder, rgb: np.ndarray, *, tile: int = 512, overlap: int = 64) -> np.ndarray:
     """Encode and decode an RGB uint8 image (H, W, 3); returns an RGB uint8 image of the same size.
 
-    The image is scaled to [0, 1] and reflect-padded (bottom/right) to a multiple of 8. Images larger than ``tile``
-    are processed in ``tile``-sized tiles overlapping by ``overlap`` pixels, so memory stays bounded; the overlaps
-    are cropped, not blended, so every output pixel is one genuine decoder output (blending two decodings would
-    average away part of the traces). Note: the GroupNorm pools see per-tile statistics, so a tiled result differs
-    slightly from a whole-image pass.
+    The image is scaled to [0, 1] and reflect-padded (bottom/right) to a multiple of 8. Memory stays bounded by
+    running the full-resolution layers in tiles of at most ``tile`` px that overlap by ``overlap`` px (cropped at
+    the middle of the overlaps, not blended, so every output pixel is one genuine decoder output).
+
+    Why the split: the GroupNorm pools (1/8 resolution, end of the encoder and start of the decoder) normalise over
+    the whole feature map, so naive image tiles would each get their own statistics - visibly different colours per
+    tile and seams, a spurious cue for a classifier. Those layers therefore run once on the whole 1/8-resolution
+    map (64 channels, ~1/64 of the pixels: cheap), and only the purely local convolutions before and after are tiled.
     """
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-        raise ValueError(f"expected an RGB uint8 array of shape (H, W, 3), got {rgb.dtype} {rgb.shape}")
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or rgb.size == 0:
+        raise ValueError(f"expected a non-empty RGB uint8 array of shape (H, W, 3), got {rgb.dtype} {rgb.shape}")
     if tile % SCALE or overlap % SCALE or not 0 <= overlap < tile:
         raise ValueError(f"tile ({tile}) and overlap ({overlap}) must be multiples of {SCALE} with overlap < tile")
     height, width = rgb.shape[:2]
-    if height == 0 or width == 0:
-        raise ValueError(f"empty image {rgb.shape}")
-    pad_h, pad_w = -height % SCALE, -width % SCALE
-    padded = np.pad(rgb, ((0, pad_h), (0, pad_w), (0, 0)), mode="reflect") if pad_h or pad_w else rgb
+    padded = np.pad(rgb, ((0, -height % SCALE), (0, -width % SCALE), (0, 0)), mode="reflect")
     parameter = next(model.parameters())
-    image = torch.from_numpy(np.ascontiguousarray(padded)).permute(2, 0, 1).unsqueeze(0)
-    output = np.empty_like(padded)
+    image = torch.from_numpy(padded).permute(2, 0, 1).unsqueeze(0)  # uint8; scaled per tile to save memory
+    encoder_head, encoder_global, _ = _split_at_pools(model.encoder)
+    decoder_head, decoder_global, decoder_tail = _split_at_pools(model.decoder)
+    tiles = {"tile": tile // SCALE, "overlap": overlap // SCALE}
+
+    def encode_head(x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = encoder_head(x.to(device=parameter.device, dtype=parameter.dtype) / 255)
+        return out
+
     with torch.inference_mode():
-        for y0, y1, ky0, ky1 in _tile_spans(padded.shape[0], tile, overlap):
-            for x0, x1, kx0, kx1 in _tile_spans(padded.shape[1], tile, overlap):
-                x = image[:, :, y0:y1, x0:x1].to(device=parameter.device, dtype=parameter.dtype) / 255
-                y = model(x).clamp(0, 1).mul(255).round().to(torch.uint8)
-                kept = y[0, :, ky0 - y0 : ky1 - y0, kx0 - x0 : kx1 - x0].permute(1, 2, 0).cpu().numpy()
-                output[ky0:ky1, kx0:kx1] = kept
-    return output[:height, :width]
+        features = _run_tiled(encode_head, image, px_in=SCALE, px_out=1, **tiles)
+        features = decoder_global(decoder_head(encoder_global(features)))
+        decoded = _run_tiled(decoder_tail, features, px_in=1, px_out=SCALE, **tiles)
+        result = decoded[0].clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    return np.ascontiguousarray(result[:height, :width])

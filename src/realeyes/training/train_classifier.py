@@ -142,11 +142,11 @@ def train(manifest: Path, output: Path, config: TrainConfig) -> dict[str, object
                 {
                     "step": step,
                     "minutes": round((time.monotonic() - started) / 60, 2),
-                    "loss": round(float(loss), 4),
+                    "loss": round(loss.item(), 4),
                     "val_auc": auc,
                 }
             )
-            log.info("step %d loss %.4f val AUC %s", step, float(loss), auc)
+            log.info("step %d loss %.4f val AUC %s", step, loss.item(), auc)
             if auc is not None and auc > best_auc:
                 best_auc = auc
                 torch.save({"state_dict": model.state_dict(), "config": asdict(config), "step": step}, output)
