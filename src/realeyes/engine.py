@@ -35,8 +35,22 @@ class Engine:
                     raise  # asked for by name: a missing model is an error, not a silent skip
                 log.warning("analyzer %s unavailable: %s", name, exc)
                 self.unavailable[name] = str(exc)
-        path = self.settings.fusion_path
-        self.fusion = FusionModel.load(path) if path else FusionModel()
+        self.fusion = self._fusion_model()
+
+    @classmethod
+    def from_analyzers(cls, analyzers: list[Analyzer], settings: Settings | None = None) -> Engine:
+        """An engine around analyzers built elsewhere (e.g. a candidate model under evaluation)."""
+        engine = cls(settings, analyzers=[])
+        engine.analyzers = analyzers
+        engine.fusion = engine._fusion_model()
+        return engine
+
+    def _fusion_model(self) -> FusionModel:
+        """REALEYES_FUSION_PATH if set, else the fusion fitted with a served model, else analyzers' own weights."""
+        if self.settings.fusion_path:
+            return FusionModel.load(self.settings.fusion_path)
+        fitted = [a.fusion_path for a in self.analyzers if a.fusion_path is not None]
+        return FusionModel.load(fitted[0]) if fitted else FusionModel()
 
     @property
     def versions(self) -> dict[str, str]:

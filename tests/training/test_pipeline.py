@@ -76,7 +76,9 @@ def test_bundle_has_a_card_with_parity_calibration_and_held_out_metrics(pipeline
     assert card["task"] == "classifier" and card["version"] == "0.0.1"
     assert card["onnx_parity_max_abs_diff"] < 1e-3
     assert card["calibration"]["fitted_on"] == "validation split"
-    assert set(card["metrics"]) == {"val", "test"}
+    assert set(card["metrics"]) == {"val", "test", "fusion"}
+    assert set(card["metrics"]["fusion"]["fitted"]["coefficients"]) == {"spectrum", "ela", "noise", "classifier"}
+    assert (pipeline["bundle"] / "fusion.json").is_file()
     assert "held out" in card["metrics"]["test"]["data"]
     assert card["metrics"]["test"]["as_served"]["per_group"].keys() == {"real", "toygen"}
     assert (pipeline["bundle"] / "card.md").read_text().startswith("# realeyes-npr-classifier 0.0.1")

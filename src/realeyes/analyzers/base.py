@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -76,6 +77,11 @@ class Analyzer(ABC):
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
+
+    @property
+    def fusion_path(self) -> Path | None:
+        """Fusion coefficients fitted together with this analyzer's model, if any."""
+        return None
 
     @property
     def model_version(self) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,11 @@ class ClassifierAnalyzer(Analyzer):
     @property
     def model_version(self) -> str:
         return f"{self.bundle.name}-{self.bundle.version}"
+
+    @property
+    def fusion_path(self) -> Path | None:
+        path = self.bundle.path / "fusion.json"
+        return path if path.is_file() else None
 
     @cached_property
     def _session(self) -> Any:

@@ -64,11 +64,36 @@ def build_classifier_bundle(checkpoint: Path, manifest: Path, folder: Path, vers
         report = evaluate(analyzer, samples, f"{split} split of {manifest} (held out from training)", sweep=sweep)
         write_report(report, folder / f"evaluation-{split}")
         card["metrics"][split] = report
+    card["metrics"]["fusion"] = _fit_fusion(analyzer, rows, folder, manifest)
     card_path = folder / CARD_FILE
     final = {**json.loads(card_path.read_text()), "metrics": card["metrics"]}
     card_path.write_text(json.dumps(final, indent=2) + "\n")
     (folder / "card.md").write_text(render_card(final))
     return folder
+
+
+def _fit_fusion(analyzer: ClassifierAnalyzer, rows: list[Any], folder: Path, manifest: Path) -> dict[str, Any]:
+    """Fit fusion on validation images; report the fused p_fake on test images (both held out)."""
+    from realeyes.analyzers import create
+    from realeyes.engine import Engine
+    from realeyes.training.fusion_fit import PIXEL_ANALYZERS, fit_fusion, write_fusion
+    from realeyes.training.metrics import binary_report
+
+    others = [create(name) for name in PIXEL_ANALYZERS if name != "classifier"]
+    engine = Engine.from_analyzers([*others, analyzer])
+    val = [s for s, split in rows if split == "val"]
+    fusion = fit_fusion(engine, val, f"validation split of {manifest}")
+    write_fusion(folder, fusion)
+    fused = Engine.from_analyzers([*others, ClassifierAnalyzer(Settings(), bundle=load_bundle(folder))])
+    labels, p_fake = [], []
+    for sample in (s for s, split in rows if split == "test"):
+        try:
+            p_fake.append(fused.analyze(sample.path).p_fake)
+        except Exception:  # noqa: S112 - unreadable test image: skipped, as in evaluate()
+            continue
+        labels.append(sample.label)
+    report = binary_report(np.array(labels), np.array(p_fake), 0.5)
+    return {"fitted": fusion, "test_fused_p_fake": {k: report[k] for k in ("auc", "ece", "balanced_accuracy", "n")}}
 
 
 def _calibrate(analyzer: ClassifierAnalyzer, samples: list[Any]) -> tuple[float, float]:

@@ -225,11 +225,12 @@ def _run_tiled(
     return out
 
 
-def _split_at_pools(network: nn.Sequential) -> tuple[nn.Sequential, nn.Sequential, nn.Sequential]:
-    """Split into (local head, global middle, local tail) around the GroupNorm-pooled blocks."""
-    pooled = [i for i, layer in enumerate(network) if isinstance(layer, Block) and layer.pool is not None]
-    first, last = (pooled[0], pooled[-1] + 1) if pooled else (len(network), len(network))
-    return network[:first], network[first:last], network[last:]
+def _split(network: nn.Sequential, *, after_pools: bool) -> tuple[nn.Sequential, nn.Sequential]:
+    """Split before the first (encoder) or after the last (decoder) GroupNorm-pooled block; shares the layers."""
+    layers = list(network)
+    pooled = [i for i, layer in enumerate(layers) if isinstance(layer, Block) and layer.pool is not None]
+    at = (pooled[-1] + 1 if after_pools else pooled[0]) if pooled else len(layers)
+    return nn.Sequential(*layers[:at]), nn.Sequential(*layers[at:])
 
 
 def reconstruct(model: TinyAutoencoder, rgb: np.ndarray, *, tile: int = 512, overlap: int = 64) -> np.ndarray:
@@ -252,17 +253,17 @@ def reconstruct(model: TinyAutoencoder, rgb: np.ndarray, *, tile: int = 512, ove
     padded = np.pad(rgb, ((0, -height % SCALE), (0, -width % SCALE), (0, 0)), mode="reflect")
     parameter = next(model.parameters())
     image = torch.from_numpy(padded).permute(2, 0, 1).unsqueeze(0)  # uint8; scaled per tile to save memory
-    encoder_head, encoder_global, _ = _split_at_pools(model.encoder)
-    decoder_head, decoder_global, decoder_tail = _split_at_pools(model.decoder)
+    encoder_local, encoder_rest = _split(model.encoder, after_pools=False)  # full -> 1/8 res | pools + latent conv
+    decoder_rest, decoder_local = _split(model.decoder, after_pools=True)  # clamp + pools | 1/8 -> full res
     tiles = {"tile": tile // SCALE, "overlap": overlap // SCALE}
 
     def encode_head(x: torch.Tensor) -> torch.Tensor:
-        out: torch.Tensor = encoder_head(x.to(device=parameter.device, dtype=parameter.dtype) / 255)
+        out: torch.Tensor = encoder_local(x.to(device=parameter.device, dtype=parameter.dtype) / 255)
         return out
 
     with torch.inference_mode():
         features = _run_tiled(encode_head, image, px_in=SCALE, px_out=1, **tiles)
-        features = decoder_global(decoder_head(encoder_global(features)))
-        decoded = _run_tiled(decoder_tail, features, px_in=1, px_out=SCALE, **tiles)
+        features = decoder_rest(encoder_rest(features))  # whole 1/8-res map: exact GroupNorm statistics
+        decoded = _run_tiled(decoder_local, features, px_in=1, px_out=SCALE, **tiles)
         result = decoded[0].clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
     return np.ascontiguousarray(result[:height, :width])
