@@ -31,8 +31,8 @@ def collect_logits(engine: Engine, samples: list[Sample]) -> tuple[np.ndarray, n
             verdict = engine.analyze(sample.path)
         except Exception:  # noqa: S112 - an unreadable validation image is skipped, the rest still counts
             continue
-        scores = {e.analyzer: e.score for e in verdict.evidence if e.ok}
-        rows.append([logit(scores[name]) if scores.get(name) is not None else 0.0 for name in names])
+        scores = {e.analyzer: e.score for e in verdict.evidence if e.ok and e.score is not None}
+        rows.append([logit(scores[name]) if name in scores else 0.0 for name in names])
         labels.append(sample.label)
     return np.array(rows), np.array(labels), names
 
