@@ -63,15 +63,21 @@ def read_manifest(csv_path: Path) -> list[Sample]:
     return samples
 
 
-def difference_hash(rgb: np.ndarray) -> int:
-    """64-bit dHash: robust to re-encoding and resizing, so near-duplicates hash within a few bits."""
-    gray = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (9, 8), interpolation=cv2.INTER_AREA)
-    bits = (gray[:, 1:] > gray[:, :-1]).ravel()
-    return int(np.packbits(bits).view(">u8")[0])
+HASH_SIDE = 16  # a 16x16 difference hash (256 bits): 8x8 confuses different centred face crops
 
 
-def merge_near_duplicates(samples: list[Sample], hashes: list[int], max_distance: int = 6) -> list[Sample]:
-    """Give near-duplicates (dHash Hamming distance <= max_distance) one shared group, transitively."""
+def difference_hash(rgb: np.ndarray) -> np.ndarray:
+    """256-bit dHash as booleans: robust to re-encoding and resizing, so near-duplicates differ in few bits."""
+    gray = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (HASH_SIDE + 1, HASH_SIDE), interpolation=cv2.INTER_AREA)
+    return np.asarray(gray[:, 1:] > gray[:, :-1]).ravel()
+
+
+def merge_near_duplicates(samples: list[Sample], hashes: list[np.ndarray], max_distance: int = 16) -> list[Sample]:
+    """Give near-duplicates within one source (dHash Hamming distance <= max_distance) one shared group.
+
+    Only within a source: across sources, similar-looking but different pictures could chain together
+    transitively and swallow whole data sets into one group.
+    """
     parent = list(range(len(samples)))
 
     def root(i: int) -> int:
@@ -80,10 +86,11 @@ def merge_near_duplicates(samples: list[Sample], hashes: list[int], max_distance
             i = parent[i]
         return i
 
-    values = np.array(hashes, dtype=np.uint64)
-    for i in range(len(values)):
-        distances = np.array([bin(int(x)).count("1") for x in values[i + 1 :] ^ values[i]], dtype=np.int64)
-        for j in np.nonzero(distances <= max_distance)[0] + i + 1:
+    bits = np.array(hashes, dtype=bool).reshape(len(samples), -1)
+    sources = np.array([sample.source for sample in samples])
+    for i in range(len(samples)):
+        distances = (bits[i + 1 :] != bits[i]).sum(axis=1)
+        for j in np.nonzero((distances <= max_distance) & (sources[i + 1 :] == sources[i]))[0] + i + 1:
             parent[root(int(j))] = root(i)
     # Same-group samples also stay together: union by their declared group.
     first_of_group: dict[str, int] = {}

@@ -40,7 +40,7 @@ class PrepareConfig:
     fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)  # train / validation / test, by group
     seed: int = 0
     min_side: int = 192  # smaller images cannot give a full evaluation crop
-    near_duplicate_bits: int = 6  # dHash Hamming distance that counts as the same picture
+    near_duplicate_bits: int = 16  # of 256 dHash bits: the distance that counts as the same picture
     # The autoencoder costs ~60 GMAC per 0.2 MP on the CPU, so a bounded number of real images is reconstructed,
     # each as one centred square crop (training uses crops anyway).
     reconstructions: int = 240
