@@ -93,7 +93,7 @@ def test_smooth_image_reconstructs_closely_but_not_identically(model: taesd.Tiny
 
 def test_tiling_matches_a_whole_image_pass(model: taesd.TinyAutoencoder) -> None:
     """Two 256 px tiles (128 px overlap) vs one pass: GroupNorm runs on the whole 1/8 map, so no tile seams."""
-    image = _smooth(256, 384)
+    image = _smooth(128, 384)
     whole = taesd.reconstruct(model, image, tile=4096)
     tiled = taesd.reconstruct(model, image, tile=256, overlap=128)
     diff = np.abs(tiled.astype(np.int16) - whole.astype(np.int16))

@@ -76,18 +76,32 @@ def evaluate(analyzer: ClassifierAnalyzer, samples: list[Sample], data: str, swe
         return np.array(values)
 
     as_served = scores(None)
+    reencoded = scores(lambda rgb: jpeg_roundtrip(rgb, NORMALISE_QUALITY))
     report: dict[str, Any] = {
         "data": data,
         "n_images": len(images),
         "as_served": binary_report(labels, as_served, threshold, groups=generators),
-        "same_reencode_jpeg90": binary_report(
-            labels, scores(lambda rgb: jpeg_roundtrip(rgb, NORMALISE_QUALITY)), threshold, groups=generators
-        ),
+        "same_reencode_jpeg90": binary_report(labels, reencoded, threshold, groups=generators),
+        "per_generator_auc_vs_real": {
+            "as_served": per_generator_auc(labels, as_served, generators),
+            "same_reencode_jpeg90": per_generator_auc(labels, reencoded, generators),
+        },
     }
     if sweep:
         report["robustness_auc"] = {name: roc_auc(labels, scores(transform)) for name, transform in ROBUSTNESS.items()}
     report["_scores"] = {"labels": labels.tolist(), "p_fake": as_served.round(4).tolist(), "generators": generators}
     return report
+
+
+def per_generator_auc(labels: np.ndarray, scores: np.ndarray, generators: list[str]) -> dict[str, Any]:
+    """AUC of each generator's images against all real images: how well that generator alone is told apart."""
+    names = np.array(generators)
+    real = labels == 0
+    result = {}
+    for generator in sorted({g for g, label in zip(generators, labels, strict=True) if label == 1}):
+        chosen = real | (names == generator)
+        result[generator] = {"n": int((names == generator).sum()), "auc": roc_auc(labels[chosen], scores[chosen])}
+    return result
 
 
 def write_report(report: dict[str, Any], folder: Path) -> Path:

@@ -99,11 +99,11 @@ def score_images(model: ResidualClassifier, images: list[LoadedImage], config: T
     return np.array(scores)
 
 
-def learning_rate(step: int, config: TrainConfig, total: int) -> float:
+def learning_rate(step: int, progress: float, config: TrainConfig) -> float:
+    """Linear warm-up over the first steps, then a cosine decay over the run's progress (0 to 1)."""
     if step < config.warmup_steps:
         return config.learning_rate * (step + 1) / config.warmup_steps
-    progress = min(1.0, (step - config.warmup_steps) / max(1, total - config.warmup_steps))
-    return config.learning_rate * 0.5 * (1 + math.cos(math.pi * progress))
+    return config.learning_rate * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
 def train(manifest: Path, output: Path, config: TrainConfig) -> dict[str, object]:
@@ -118,25 +118,27 @@ def train(manifest: Path, output: Path, config: TrainConfig) -> dict[str, object
     model = ResidualClassifier(config.model)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     val_labels = np.array([image.sample.label for image in val_images])
-    deadline = time.monotonic() + config.minutes * 60
-    # The cosine schedule needs a length: estimated from the first steps' speed and the time budget.
-    total_steps, step, best_auc, curve = config.max_steps, 0, -1.0, []
+    # The schedule follows the time budget (or max_steps, whichever ends first), so that evaluation pauses
+    # and a busy machine do not cut the decay short.
+    budget = config.minutes * 60
+    step, best_auc, curve = 0, -1.0, []
     started = time.monotonic()
-    while step < total_steps and time.monotonic() < deadline:
+
+    def progress() -> float:
+        return max((time.monotonic() - started) / budget, step / config.max_steps)
+
+    while progress() < 1.0:
         labels = [index % 2 for index in range(config.batch_size)]
         crops = [augment(sampler.draw(label).rgb, config.augment, rng) for label in labels]
         for group in optimiser.param_groups:
-            group["lr"] = learning_rate(step, config, total_steps)
+            group["lr"] = learning_rate(step, progress(), config)
         logits = model(to_tensor(crops)).squeeze(1)
         loss = functional.binary_cross_entropy_with_logits(logits, torch.tensor(labels, dtype=torch.float32))
         optimiser.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]
         optimiser.step()
         step += 1
-        if step == 20:
-            seconds_per_step = (time.monotonic() - started) / 20
-            total_steps = min(config.max_steps, int(config.minutes * 60 / (seconds_per_step * 1.1)))
-        if step % config.eval_every == 0 or step == total_steps:
+        if step % config.eval_every == 0 or progress() >= 1.0:
             auc = roc_auc(val_labels, score_images(model, val_images, config))
             curve.append(
                 {
