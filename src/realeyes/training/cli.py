@@ -71,12 +71,17 @@ def prepare_command(
 @click.option("--max-steps", type=int, default=100_000, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--eval-every", type=int, default=150, show_default=True)
-def train_command(workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int) -> None:
+@click.option("--hold-out", multiple=True, help="Leave generators with this name prefix out of training.")
+def train_command(
+    workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int, hold_out: tuple[str, ...]
+) -> None:
     """Train the classifier on WORKDIR/manifest.csv; writes WORKDIR/classifier.pt and its learning curve."""
     from realeyes.training.train_classifier import TrainConfig, train
 
     logging.getLogger("realeyes").setLevel(logging.INFO)
-    config = TrainConfig(minutes=minutes, max_steps=max_steps, batch_size=batch_size, eval_every=eval_every)
+    config = TrainConfig(
+        minutes=minutes, max_steps=max_steps, batch_size=batch_size, eval_every=eval_every, hold_out=hold_out
+    )
     history = train(workdir / "manifest.csv", workdir / "classifier.pt", config)
     click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
 

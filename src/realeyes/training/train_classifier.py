@@ -43,6 +43,7 @@ class TrainConfig:
     eval_jpeg_quality: int = 90  # both classes are re-encoded identically before scoring
     seed: int = 0
     threads: int = 2
+    hold_out: tuple[str, ...] = ()  # generator name prefixes left out of training (cross-generator tests)
     model: ClassifierConfig = field(default_factory=ClassifierConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -111,7 +112,10 @@ def train(manifest: Path, output: Path, config: TrainConfig) -> dict[str, object
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     min_side = max(config.augment.crop, config.eval_crop)
-    train_images, val_images = load_split(manifest, "train", min_side), load_split(manifest, "val", min_side)
+    # Held-out generators are left out of training and of model selection alike.
+    kept = lambda image: not image.sample.generator.startswith(config.hold_out or ("\0",))  # noqa: E731
+    train_images = [image for image in load_split(manifest, "train", min_side) if kept(image)]
+    val_images = [image for image in load_split(manifest, "val", min_side) if kept(image)]
     log.info("train images %d, validation images %d", len(train_images), len(val_images))
     sampler = BalancedSampler(train_images, config.seed)
     rng = np.random.default_rng(config.seed + 1)
