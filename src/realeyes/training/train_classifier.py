@@ -112,8 +112,11 @@ def train(manifest: Path, output: Path, config: TrainConfig) -> dict[str, object
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     min_side = max(config.augment.crop, config.eval_crop)
+
     # Held-out generators are left out of training and of model selection alike.
-    kept = lambda image: not image.sample.generator.startswith(config.hold_out or ("\0",))  # noqa: E731
+    def kept(image: LoadedImage) -> bool:
+        return not image.sample.generator.startswith(config.hold_out or ("\0",))
+
     train_images = [image for image in load_split(manifest, "train", min_side) if kept(image)]
     val_images = [image for image in load_split(manifest, "val", min_side) if kept(image)]
     log.info("train images %d, validation images %d", len(train_images), len(val_images))
