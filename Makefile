@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench samples clean
+.PHONY: install run test lint bench samples model clean
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,14 @@ test: lint
 
 bench: install
 	$(BIN)/python benchmarks/bench_scan.py
+
+# The model pipeline on ../shared/data (prepare -> train -> export; docs/MODELS.md). About 45 minutes on 2 cores.
+RUN ?= runs/classifier
+VERSION ?= 0.1.0
+model: install
+	$(BIN)/realeyes data prepare --workdir $(RUN)
+	$(BIN)/realeyes train --workdir $(RUN) --minutes 35 --eval-every 300
+	$(BIN)/realeyes export --workdir $(RUN) --version $(VERSION)
 
 samples: install
 	$(BIN)/python scripts/make_samples.py samples

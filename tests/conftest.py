@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,11 @@ from realeyes.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("REALEYES_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHIPPED_MODELS = REPO / "models"
+
+# Behaviour tests must not depend on whichever model is shipped: by default they see no models at all.
+# Tests of the shipped models (and of the README's output) point REALEYES_MODELS_DIR back at SHIPPED_MODELS.
+os.environ["REALEYES_MODELS_DIR"] = tempfile.mkdtemp(prefix="realeyes-no-models-")
 
 
 @pytest.fixture(scope="session")

@@ -74,7 +74,13 @@ def decide(evidence: list[Evidence], model: FusionModel, threshold: float, authe
     ranked = sorted(opinions, key=lambda e: abs(contributions[id(e)]), reverse=True)
     reasons = [e.summary for e in ranked if contributions[id(e)] != 0.0][:_MAX_REASONS]
     if p_fake >= threshold:
-        pushers = [e for e in ranked if contributions[id(e)] > 0 and e.label in ("ai-generated", "manipulated")]
+        # The label comes from evidence that argues for it itself (score above 0.5), not from a weak score that
+        # a fitted coefficient happens to turn into a push.
+        pushers = [
+            e
+            for e in ranked
+            if contributions[id(e)] > 0 and (e.score or 0) > 0.5 and e.label in ("ai-generated", "manipulated")
+        ]
         label: str = pushers[0].label if pushers and pushers[0].label else "ai-generated"
     elif p_fake <= authentic_threshold:
         label = "authentic"

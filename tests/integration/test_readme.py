@@ -8,13 +8,15 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
+from conftest import REPO, SHIPPED_MODELS
 from realeyes.cli import main
 
 
-def test_readme_library_example_runs() -> None:
+def test_readme_library_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REALEYES_MODELS_DIR", str(SHIPPED_MODELS))
     readme = (REPO / "README.md").read_text()
     block = re.search(r"```python\n(.*?)```", readme, re.DOTALL)
     assert block is not None
@@ -26,7 +28,9 @@ def test_readme_library_example_runs() -> None:
 
 
 def test_make_run_shows_what_the_readme_says() -> None:
-    result = CliRunner().invoke(main, ["scan", str(REPO / "samples"), "--jsonl"])
+    result = CliRunner().invoke(
+        main, ["scan", str(REPO / "samples"), "--jsonl"], env={"REALEYES_MODELS_DIR": str(SHIPPED_MODELS)}
+    )
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.exit_code == 0
     assert {Path(r["path"]).name: r["label"] for r in records} == {

@@ -71,3 +71,14 @@ def test_platt_scaling_recovers_a_known_calibration() -> None:
     labels = (rng.random(20_000) < 1 / (1 + np.exp(-(0.5 * logits - 1.0)))).astype(int)
     scale, bias = fit_platt(labels, logits)
     assert scale == pytest.approx(0.5, abs=0.05) and bias == pytest.approx(-1.0, abs=0.1)
+
+
+def test_fitted_fusion_coefficients_are_never_negative() -> None:
+    from realeyes.training.fusion_fit import fit_logistic
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 2000).astype(float)
+    useful = (labels * 2 - 1) * 1.5 + rng.normal(0, 1, 2000)
+    backwards = -(labels * 2 - 1) + rng.normal(0, 1, 2000)  # anti-correlated with the label
+    _, coefficients = fit_logistic(np.stack([useful, backwards], axis=1), labels)
+    assert coefficients[0] > 0.5 and coefficients[1] == pytest.approx(0.0, abs=1e-6)

@@ -89,3 +89,12 @@ def test_fusion_file_with_unknown_keys_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps({"bias": 0, "coefficients": {}, "bais": 1}))
     with pytest.raises(ValueError, match="unknown fusion keys"):
         FusionModel.load(path)
+
+
+def test_label_comes_from_evidence_that_argues_for_it() -> None:
+    # A fitted negative weight turns a low "manipulated" score into a push; the label must not follow it.
+    model = FusionModel(coefficients={"noise": -2.0, "classifier": 1.0})
+    label, p_fake, _ = run(
+        ev("noise", 0.1, label="manipulated"), ev("classifier", 0.7, label="ai-generated"), model=model
+    )
+    assert label == "ai-generated" and p_fake > 0.6

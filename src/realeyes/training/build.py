@@ -41,7 +41,7 @@ def build_classifier_bundle(checkpoint: Path, manifest: Path, folder: Path, vers
         "ONNX Runtime at inference). Scores grid crops at native resolution and averages their logits.",
         "architecture": {"name": "ResidualClassifier", **saved["config"]["model"]},
         "input": {"crop": INFERENCE_CROP, "crops": INFERENCE_CROPS, "min_side": MIN_SIDE, "range": "RGB / 255"},
-        "threshold": 0.5,
+        "threshold": Settings().threshold,  # the engine's verdict threshold, so card figures mean what scans do
         "calibration": {"method": "platt", "scale": 1.0, "bias": 0.0},
         "onnx_parity_max_abs_diff": parity,
         "training": {"steps": saved["step"], "config": saved["config"]},

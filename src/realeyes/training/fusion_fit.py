@@ -1,8 +1,8 @@
 """Fit the fusion (bias + one coefficient per analyzer on logit(score)) on validation images.
 
 The pixel analyzers' scores are collected through the real Engine, then a small logistic regression with an L2
-penalty is fitted. The result is written next to the classifier bundle as fusion.json, which the engine uses
-when that bundle is promoted; REALEYES_FUSION_PATH still overrides it.
+penalty and non-negative coefficients is fitted. The result is written next to the classifier bundle as
+fusion.json, which the engine uses when that bundle is served; REALEYES_FUSION_PATH still overrides it.
 """
 
 from __future__ import annotations
@@ -38,13 +38,18 @@ def collect_logits(engine: Engine, samples: list[Sample]) -> tuple[np.ndarray, n
 
 
 def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 0.01) -> tuple[float, np.ndarray]:
-    """(bias, coefficients) minimising mean binary NLL + l2 * |coefficients|^2."""
+    """(bias, coefficients >= 0) minimising mean binary NLL + l2 * |coefficients|^2.
+
+    Coefficients may not be negative: every analyzer's score means "higher is less authentic", and a fitted
+    sign flip would only encode a quirk of the validation data (and make its reasons read backwards).
+    """
 
     def loss(params: np.ndarray) -> float:
         z = params[0] + features @ params[1:]
         return float(np.mean(np.logaddexp(0.0, z) - labels * z) + l2 * np.sum(params[1:] ** 2))
 
-    result = minimize(loss, x0=np.zeros(features.shape[1] + 1), method="L-BFGS-B")
+    bounds = [(None, None)] + [(0.0, None)] * features.shape[1]
+    result = minimize(loss, x0=np.zeros(features.shape[1] + 1), method="L-BFGS-B", bounds=bounds)
     return float(result.x[0]), result.x[1:]
 
 
