@@ -3,15 +3,21 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench samples model clean
+.PHONY: install install-dev run test lint bench samples model clean
 
+# `make run` needs only the runtime (ONNX Runtime, no torch).
 install: $(VENV)/.installed
-
-# invisible-watermark declares an unpinned torch (GBs of CUDA wheels): install it without dependencies; the
-# test suite uses it only to embed reference marks, and everything it needs at that point is installed already.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# Tests, benchmarks and training add the [dev] and [train] extras (torch 2.13.0 CPU). invisible-watermark
+# declares an unpinned torch and the GUI OpenCV, so it is installed without dependencies: the tests use it only
+# to embed reference marks, and what it needs for that is installed already.
+install-dev: $(VENV)/.installed-dev
+$(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[dev,train]"
 	$(BIN)/python -m pip install --quiet --no-deps invisible-watermark==0.2.0
 	touch $@
@@ -19,7 +25,7 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/realeyes scan samples
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
@@ -27,19 +33,20 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-bench: install
+bench: install-dev
 	$(BIN)/python benchmarks/bench_scan.py
+	$(BIN)/python benchmarks/bench_models.py
+
+samples: install-dev
+	$(BIN)/python scripts/make_samples.py samples
 
 # The model pipeline on ../shared/data (prepare -> train -> export; docs/MODELS.md). About 45 minutes on 2 cores.
 RUN ?= runs/classifier
 VERSION ?= 0.1.0
-model: install
+model: install-dev
 	$(BIN)/realeyes data prepare --workdir $(RUN)
 	$(BIN)/realeyes train --workdir $(RUN) --minutes 35 --eval-every 300
 	$(BIN)/realeyes export --workdir $(RUN) --version $(VERSION)
-
-samples: install
-	$(BIN)/python scripts/make_samples.py samples
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -25,6 +25,8 @@ LIMITATIONS = [
     "Heavy recompression, resizing and blurring erase the traces it relies on (see robustness_auc).",
     "Screenshots, scans and photos of screens are outside what it was trained on.",
     "Use the probability as one piece of evidence next to provenance, not as proof.",
+    "Licences: part of the training data (imagenet-sample) is under ImageNet's non-commercial research terms, "
+    "and the FLUX face set's real photos are scraped news images; check these before any commercial use.",
 ]
 
 

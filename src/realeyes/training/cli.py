@@ -12,6 +12,14 @@ import click
 from realeyes.config import DEFAULT_MODELS_DIR
 
 DEFAULT_SHARED = Path(os.environ.get("REALEYES_SHARED_DATA", DEFAULT_MODELS_DIR.parent.parent / "shared" / "data"))
+def require_training_extra() -> None:
+    """Training commands need torch; say how to get it instead of failing with an import traceback."""
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise click.UsageError("This command needs the training extra: pip install -e '.[train]'") from exc
+
+
 _workdir = click.option(
     "--workdir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Run folder."
 )
@@ -44,6 +52,7 @@ def prepare_command(
     seed: int,
 ) -> None:
     """Collect, de-duplicate, split by group and synthesise fakes into WORKDIR/manifest.csv."""
+    require_training_extra()
     from realeyes.training import taesd
     from realeyes.training.catalog import shared_catalog
     from realeyes.training.dataset import collect_folder, read_manifest
@@ -76,6 +85,7 @@ def train_command(
     workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int, hold_out: tuple[str, ...]
 ) -> None:
     """Train the classifier on WORKDIR/manifest.csv; writes WORKDIR/classifier.pt and its learning curve."""
+    require_training_extra()
     from realeyes.training.train_classifier import TrainConfig, train
 
     logging.getLogger("realeyes").setLevel(logging.INFO)
@@ -95,6 +105,7 @@ def train_command(
 @click.option("--no-sweep", is_flag=True, help="Skip the robustness sweep (faster).")
 def export_command(workdir: Path, version: str, out: Path | None, no_sweep: bool) -> None:
     """Export WORKDIR/classifier.pt to an ONNX bundle, calibrate on validation, evaluate on test."""
+    require_training_extra()
     from realeyes.training.build import build_classifier_bundle
 
     folder = out or DEFAULT_MODELS_DIR / "classifier" / f"realeyes-npr-classifier-{version}"
