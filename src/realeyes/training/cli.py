@@ -12,6 +12,8 @@ import click
 from realeyes.config import DEFAULT_MODELS_DIR
 
 DEFAULT_SHARED = Path(os.environ.get("REALEYES_SHARED_DATA", DEFAULT_MODELS_DIR.parent.parent / "shared" / "data"))
+
+
 def require_training_extra() -> None:
     """Training commands need torch; say how to get it instead of failing with an import traceback."""
     try:
