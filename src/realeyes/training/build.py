@@ -8,13 +8,18 @@ from typing import Any
 
 import numpy as np
 
+from realeyes.analyzers import create
 from realeyes.analyzers.classifier import ClassifierAnalyzer
 from realeyes.config import Settings
+from realeyes.engine import Engine
 from realeyes.models.bundle import CARD_FILE, load_bundle
+from realeyes.training.calibration import fit_platt
 from realeyes.training.catalog import SOURCES, TRIM_BOTTOM
 from realeyes.training.dataset import load_rgb
 from realeyes.training.evaluate import evaluate, write_report
 from realeyes.training.export import export_onnx, load_checkpoint, render_card, write_bundle
+from realeyes.training.fusion_fit import PIXEL_ANALYZERS, fit_fusion, write_fusion
+from realeyes.training.metrics import binary_report
 from realeyes.training.prepare import RECONSTRUCTION, read_prepared
 
 INFERENCE_CROP, INFERENCE_CROPS, MIN_SIDE = 192, 4, 64
@@ -76,11 +81,6 @@ def build_classifier_bundle(checkpoint: Path, manifest: Path, folder: Path, vers
 
 def _fit_fusion(analyzer: ClassifierAnalyzer, rows: list[Any], folder: Path, manifest: Path) -> dict[str, Any]:
     """Fit fusion on validation images; report the fused p_fake on test images (both held out)."""
-    from realeyes.analyzers import create
-    from realeyes.engine import Engine
-    from realeyes.training.fusion_fit import PIXEL_ANALYZERS, fit_fusion, write_fusion
-    from realeyes.training.metrics import binary_report
-
     others = [create(name) for name in PIXEL_ANALYZERS if name != "classifier"]
     engine = Engine.from_analyzers([*others, analyzer])
     val = [s for s, split in rows if split == "val"]
@@ -99,8 +99,6 @@ def _fit_fusion(analyzer: ClassifierAnalyzer, rows: list[Any], folder: Path, man
 
 
 def _calibrate(analyzer: ClassifierAnalyzer, samples: list[Any]) -> tuple[float, float]:
-    from realeyes.training.calibration import fit_platt
-
     labels, logits = [], []
     for sample in samples:
         rgb = load_rgb(sample.path, MIN_SIDE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,8 +12,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from realeyes.errors import RealEyesError
 from realeyes.media import load_media
 from realeyes.scan import MEDIA_SUFFIXES
+
+log = logging.getLogger(__name__)
 
 REAL, FAKE = 0, 1
 _LABELS = {"real": REAL, "authentic": REAL, "0": REAL, "ai": FAKE, "fake": FAKE, "1": FAKE}
@@ -121,7 +125,8 @@ def load_rgb(path: str, min_side: int) -> np.ndarray | None:
     """Decoded pixels only (metadata never reaches training), or None when the image is too small or unreadable."""
     try:
         rgb = load_media(path).rgb
-    except Exception:
+    except RealEyesError as exc:
+        log.info("skipping %s: %s", path, exc)
         return None
     if rgb is None or min(rgb.shape[:2]) < min_side:
         return None
