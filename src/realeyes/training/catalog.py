@@ -34,6 +34,9 @@ SOURCES = {
 
 def shared_catalog(shared: Path) -> list[Sample]:
     """Every usable labelled image under `shared` (the ../shared/data folder)."""
+    # Absolute paths: which real photos get autoencoder reconstructions is keyed on the path, so a relative
+    # spelling of the same folder must not change the data set.
+    shared = shared.resolve()
     samples = []
     for path in sorted((shared / SOURCES["imagenet-sample"].name).glob("*.JPEG")):
         samples.append(Sample(str(path), REAL, "imagenet-sample", "real", f"imagenet/{path.stem}"))
