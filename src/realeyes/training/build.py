@@ -14,8 +14,7 @@ from realeyes.config import Settings
 from realeyes.engine import Engine
 from realeyes.models.bundle import CARD_FILE, load_bundle
 from realeyes.training.calibration import fit_platt
-from realeyes.training.catalog import SOURCES, TRIM_BOTTOM
-from realeyes.training.dataset import load_rgb
+from realeyes.training.catalog import SOURCES, sample_pixels
 from realeyes.training.evaluate import evaluate, write_report
 from realeyes.training.export import export_onnx, load_checkpoint, render_card, write_bundle
 from realeyes.training.fusion_fit import PIXEL_ANALYZERS, fit_fusion, write_fusion
@@ -101,10 +100,10 @@ def _fit_fusion(analyzer: ClassifierAnalyzer, rows: list[Any], folder: Path, man
 def _calibrate(analyzer: ClassifierAnalyzer, samples: list[Any]) -> tuple[float, float]:
     labels, logits = [], []
     for sample in samples:
-        rgb = load_rgb(sample.path, MIN_SIDE)
+        rgb = sample_pixels(sample, MIN_SIDE)
         if rgb is None:
             continue
-        values = analyzer.crop_logits(np.ascontiguousarray(rgb[: rgb.shape[0] - TRIM_BOTTOM.get(sample.generator, 0)]))
+        values = analyzer.crop_logits(rgb)
         if values is not None:
             labels.append(sample.label)
             logits.append(float(values.mean()))

@@ -12,7 +12,9 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from realeyes.training.dataset import FAKE, REAL, Sample
+import numpy as np
+
+from realeyes.training.dataset import FAKE, REAL, Sample, load_rgb
 
 # Pixels trimmed from the bottom of images of a generator that stamps a visible signature there.
 TRIM_BOTTOM = {"dalle2": 24}
@@ -30,6 +32,14 @@ SOURCES = {
     "ecuador-flux-faces": SourceSet("faces/ecuador-flux-faces", "MIT per the source README (no LICENSE file)"),
     "ai-generated": SourceSet("ai-generated", "per generator repository (see its labels.csv)"),
 }
+
+
+def sample_pixels(sample: Sample, min_side: int) -> np.ndarray | None:
+    """A sample's decoded pixels with any signature bar trimmed, or None when unusable (see load_rgb)."""
+    rgb = load_rgb(sample.path, min_side)
+    if rgb is None:
+        return None
+    return np.ascontiguousarray(rgb[: rgb.shape[0] - TRIM_BOTTOM.get(sample.generator, 0)])
 
 
 def shared_catalog(shared: Path) -> list[Sample]:

@@ -18,8 +18,8 @@ import numpy as np
 
 from realeyes.analyzers.classifier import ClassifierAnalyzer
 from realeyes.training.augment import jpeg_roundtrip
-from realeyes.training.catalog import TRIM_BOTTOM
-from realeyes.training.dataset import Sample, load_rgb
+from realeyes.training.catalog import sample_pixels
+from realeyes.training.dataset import Sample
 from realeyes.training.metrics import binary_report, roc_auc
 
 log = logging.getLogger(__name__)
@@ -60,10 +60,9 @@ def evaluate(analyzer: ClassifierAnalyzer, samples: list[Sample], data: str, swe
     """A JSON-ready report: metrics as served, after identical re-encoding, per generator, and the sweep."""
     images = []
     for sample in samples:
-        rgb = load_rgb(sample.path, analyzer.min_side)
+        rgb = sample_pixels(sample, analyzer.min_side)
         if rgb is not None:
-            trim = TRIM_BOTTOM.get(sample.generator, 0)
-            images.append((sample, np.ascontiguousarray(rgb[: rgb.shape[0] - trim])))
+            images.append((sample, rgb))
     labels = np.array([sample.label for sample, _ in images])
     generators = [sample.generator for sample, _ in images]
     threshold = float(analyzer.bundle.card["threshold"])

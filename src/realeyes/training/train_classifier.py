@@ -20,8 +20,8 @@ from torch.nn import functional
 
 from realeyes.imaging import grid_crops
 from realeyes.training.augment import AugmentConfig, augment, jpeg_roundtrip
-from realeyes.training.catalog import TRIM_BOTTOM
-from realeyes.training.dataset import Sample, load_rgb
+from realeyes.training.catalog import sample_pixels
+from realeyes.training.dataset import Sample
 from realeyes.training.metrics import roc_auc
 from realeyes.training.model import ClassifierConfig, ResidualClassifier
 from realeyes.training.prepare import read_prepared
@@ -60,10 +60,9 @@ def load_split(manifest: Path, split: str, min_side: int) -> list[LoadedImage]:
     for sample, sample_split in read_prepared(manifest):
         if sample_split != split:
             continue
-        rgb = load_rgb(sample.path, min_side)
+        rgb = sample_pixels(sample, min_side)
         if rgb is not None:
-            trim = TRIM_BOTTOM.get(sample.generator, 0)
-            images.append(LoadedImage(sample, np.ascontiguousarray(rgb[: rgb.shape[0] - trim])))
+            images.append(LoadedImage(sample, rgb))
     return images
 
 
