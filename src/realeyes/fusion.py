@@ -11,6 +11,10 @@
 3. p_fake >= threshold -> the label argued for by the evidence that pushed hardest toward "not authentic";
    p_fake <= authentic_threshold -> "authentic"; in between -> "inconclusive". With only weak evidence p_fake stays
    near 0.5, so the honest answer is "inconclusive" (defaults: threshold 0.6, authentic_threshold 0.25).
+4. Manipulation evidence is also weighed on its own: sigmoid of the summed contributions of the evidence that
+   argues for "manipulated" (score above 0.5). A real-vs-AI classifier's low score says the image was not
+   generated; it says nothing about splicing or a signature broken after signing, so it must not cancel that
+   evidence. When this probability reaches the threshold and exceeds p_fake, the verdict is "manipulated" with it.
 """
 
 from __future__ import annotations
@@ -73,6 +77,12 @@ def decide(evidence: list[Evidence], model: FusionModel, threshold: float, authe
     p_fake = 1.0 / (1.0 + math.exp(-z))
     ranked = sorted(opinions, key=lambda e: abs(contributions[id(e)]), reverse=True)
     reasons = [e.summary for e in ranked if contributions[id(e)] != 0.0][:_MAX_REASONS]
+    manipulation = [e for e in ranked if e.label == "manipulated" and (e.score or 0) > 0.5 and contributions[id(e)] > 0]
+    p_manipulated = 1.0 / (1.0 + math.exp(-sum(contributions[id(e)] for e in manipulation)))
+    if p_manipulated >= threshold and p_manipulated > p_fake:
+        # Rule 4: manipulation evidence is weighed on its own (see the module docstring).
+        reasons = [e.summary for e in manipulation] + [r for r in reasons if r not in {e.summary for e in manipulation}]
+        return Decision(label="manipulated", p_fake=p_manipulated, reasons=reasons[:_MAX_REASONS])
     if p_fake >= threshold:
         # The label comes from evidence that argues for it itself (score above 0.5), not from a weak score that
         # a fitted coefficient happens to turn into a push.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -56,3 +57,11 @@ def test_models_list_marks_the_promoted_bundle() -> None:
 def test_registry_records_who_promoted_what(registry: Registry) -> None:
     history = json.loads((SHIPPED_MODELS / "registry.json").read_text())["history"]
     assert history[-1]["task"] == "classifier" and history[-1]["promoted_at"]
+
+
+def test_a_tampered_manifest_stays_manipulated_with_the_classifier_on(shared_data: Path) -> None:
+    tampered = shared_data / "provenance" / "c2pa-rs-fixtures" / "XCA.jpg"
+    if not tampered.is_file():
+        pytest.skip(f"{tampered} not found")
+    verdict = Engine(Settings(models_dir=SHIPPED_MODELS)).analyze(tampered)
+    assert verdict.label == "manipulated" and verdict.reasons[0].startswith("Content credentials fail validation")

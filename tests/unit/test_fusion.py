@@ -98,3 +98,18 @@ def test_label_comes_from_evidence_that_argues_for_it() -> None:
         ev("noise", 0.1, label="manipulated"), ev("classifier", 0.7, label="ai-generated"), model=model
     )
     assert label == "ai-generated" and p_fake > 0.6
+
+
+def test_a_not_ai_classifier_cannot_cancel_evidence_of_manipulation() -> None:
+    # A manifest broken after signing stays "manipulated" even when the AI classifier is confident "not AI".
+    label, p_fake, reasons = run(
+        ev("c2pa", 0.75, weight=0.6, label="manipulated"),
+        ev("classifier", 0.05, weight=1.0, label="ai-generated"),
+    )
+    assert label == "manipulated" and p_fake == pytest.approx(1 / (1 + 3**-0.6), abs=1e-3)
+    assert reasons[0] == "c2pa says 0.75"
+
+
+def test_weak_manipulation_views_alone_do_not_make_a_manipulation_verdict() -> None:
+    label, _, _ = run(ev("ela", 0.7, weight=0.1, label="manipulated"), ev("classifier", 0.05, label="ai-generated"))
+    assert label == "authentic"
