@@ -158,6 +158,9 @@ def train(manifest: Path, output: Path, config: TrainConfig) -> dict[str, object
             if auc is not None and auc > best_auc:
                 best_auc = auc
                 torch.save({"state_dict": model.state_dict(), "config": asdict(config), "step": step}, output)
+    if best_auc < 0:  # validation could not rank (one class only): keep the last weights rather than none
+        log.warning("validation AUC undefined (one class in the validation split); saving the last step")
+        torch.save({"state_dict": model.state_dict(), "config": asdict(config), "step": step}, output)
     history = {
         "steps": step,
         "best_val_auc": best_auc,
