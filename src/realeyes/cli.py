@@ -16,9 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from realeyes import __version__
-from realeyes.analyzers import describe_analyzers
+from realeyes.analyzers import create, describe_analyzers
 from realeyes.config import Settings
-from realeyes.errors import UnknownAnalyzer
+from realeyes.errors import RealEyesError
 from realeyes.report import CSV_COLUMNS, csv_row
 from realeyes.scan import ScanOptions, default_workers, expand_paths, scan_files
 
@@ -81,12 +81,11 @@ def scan(
 
 
 def _check_analyzers(names: list[str] | None) -> None:
-    from realeyes.analyzers import create
-
+    """Build each requested analyzer once up front: an unknown name or a missing model is a usage error."""
     for name in names or []:
         try:
             create(name)
-        except UnknownAnalyzer as exc:
+        except RealEyesError as exc:
             raise click.UsageError(str(exc)) from exc
 
 

@@ -133,3 +133,8 @@ def test_console_script_runs_as_a_real_process(folder: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 3
+
+
+def test_requesting_an_analyzer_whose_model_is_missing_is_a_usage_error(folder: Path) -> None:
+    code, _, err = run("scan", str(folder / "camera.jpg"), "--analyzers", "classifier")
+    assert code == 2 and "No promoted classifier model" in err and "Traceback" not in err

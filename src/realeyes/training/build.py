@@ -12,6 +12,7 @@ from realeyes.analyzers import create
 from realeyes.analyzers.classifier import ClassifierAnalyzer
 from realeyes.config import Settings
 from realeyes.engine import Engine
+from realeyes.errors import RealEyesError
 from realeyes.models.bundle import CARD_FILE, load_bundle
 from realeyes.training.calibration import fit_platt
 from realeyes.training.catalog import SOURCES, sample_pixels
@@ -90,7 +91,7 @@ def _fit_fusion(analyzer: ClassifierAnalyzer, rows: list[Any], folder: Path, man
     for sample in (s for s, split in rows if split == "test"):
         try:
             p_fake.append(fused.analyze(sample.path).p_fake)
-        except Exception:  # noqa: S112 - unreadable test image: skipped, as in evaluate()
+        except RealEyesError:  # an unreadable test image is skipped, as in evaluate()
             continue
         labels.append(sample.label)
     report = binary_report(np.array(labels), np.array(p_fake), 0.5)

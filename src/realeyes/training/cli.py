@@ -154,13 +154,14 @@ def models() -> None:
 @models.command("list")
 def models_list() -> None:
     from realeyes.config import Settings
+    from realeyes.errors import ModelUnavailable
     from realeyes.models import Registry
 
     registry = Registry(Settings().models_dir)
     for bundle in registry.bundles():
         try:
             promoted = registry.promoted(bundle.task).path == bundle.path
-        except Exception:
+        except ModelUnavailable:
             promoted = False
         click.echo(f"{'*' if promoted else ' '} {bundle.task:<12} {bundle.name} {bundle.version}  {bundle.path}")
 

@@ -15,6 +15,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from realeyes.engine import Engine
+from realeyes.errors import RealEyesError
 from realeyes.fusion import logit
 from realeyes.training.dataset import Sample
 
@@ -29,7 +30,7 @@ def collect_logits(engine: Engine, samples: list[Sample]) -> tuple[np.ndarray, n
     for sample in samples:
         try:
             verdict = engine.analyze(sample.path)
-        except Exception:  # noqa: S112 - an unreadable validation image is skipped, the rest still counts
+        except RealEyesError:  # an unreadable validation image is skipped, the rest still counts
             continue
         scores = {e.analyzer: e.score for e in verdict.evidence if e.ok and e.score is not None}
         rows.append([logit(scores[name]) if name in scores else 0.0 for name in names])
