@@ -168,3 +168,14 @@ def _add_pipeline_commands() -> None:
 
 
 _add_pipeline_commands()
+
+
+def _add_service_commands() -> None:
+    """serve, worker, keys and db; the web stack is imported only when one of them runs."""
+    from realeyes.service.cli import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_add_service_commands()

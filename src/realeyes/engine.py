@@ -61,7 +61,11 @@ class Engine:
     def analyze(self, source: MediaSource) -> Verdict:
         """Load, validate and analyse one file. Media errors (typed MediaError) propagate to the caller."""
         started = time.perf_counter()
-        media = load_media(source, self.settings)
+        return self.analyze_media(load_media(source, self.settings), started)
+
+    def analyze_media(self, media: Media, started: float | None = None) -> Verdict:
+        """Analyse media already loaded by load_media (callers that also need its pixels load it once)."""
+        started = time.perf_counter() if started is None else started
         evidence = [self._run(analyzer, media) for analyzer in self.analyzers if analyzer.applies_to(media)]
         decision = decide(evidence, self.fusion, self.settings.threshold, self.settings.authentic_threshold)
         notes = (

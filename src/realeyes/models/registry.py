@@ -33,6 +33,10 @@ class Registry:
                 continue
         return found
 
+    def promoted_paths(self) -> dict[str, str]:
+        """task -> bundle folder (relative to the root) of every promoted model."""
+        return dict(self._read()["promoted"])
+
     def promoted(self, task: str) -> Bundle:
         entry = self._read()["promoted"].get(task)
         if entry is None:

@@ -1,0 +1,128 @@
+"""The FastAPI application factory. `realeyes serve` runs it with uvicorn; tests run it in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+import realeyes
+from realeyes.config import Settings
+from realeyes.engine import Engine
+from realeyes.jobs import JobQueue, JobRunner
+from realeyes.jobs.inprocess import InProcessQueue
+from realeyes.jobs.redis_queue import RedisQueue
+from realeyes.service import metrics
+from realeyes.service.analyses import Analyses
+from realeyes.service.auth import RateLimiter, is_loopback
+from realeyes.service.errors import install_error_handlers
+from realeyes.service.middleware import RequestContext
+from realeyes.service.routes import analyses, compat, jobs, system
+from realeyes.service.settings import ServiceSettings
+from realeyes.service.state import ServiceState
+from realeyes.service.storage import FileStore
+from realeyes.store import Database
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+PURGE_INTERVAL_SECONDS = 6 * 3600
+
+
+def build_state(settings: ServiceSettings, engine_settings: Settings) -> ServiceState:
+    database = Database(settings.resolved_database_url)
+    database.upgrade()
+    files = FileStore(settings.storage_dir)
+    engine = Engine(engine_settings)
+    service = Analyses(engine, database, files)
+    runner = JobRunner(service, database, settings.job_stale_seconds, settings.job_retries, metrics.JobMetrics())
+    queue: JobQueue
+    if settings.queue == "redis":
+        queue = RedisQueue(settings.redis_url, settings.job_retries, settings.job_stale_seconds)
+    else:
+        queue = InProcessQueue(runner)
+    auth_required = settings.auth == "required" or (settings.auth == "auto" and not is_loopback(settings.listen_host))
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url if settings.queue == "redis" else None)
+    for analyzer in engine.analyzers:
+        if analyzer.model_version:
+            name, _, version = analyzer.model_version.rpartition("-")
+            metrics.MODEL_INFO.labels(analyzer.name, name, version).set(1)
+    return ServiceState(
+        settings=settings,
+        engine=engine,
+        database=database,
+        files=files,
+        analyses=service,
+        queue=queue,
+        runner=runner,
+        limiter=limiter,
+        auth_required=auth_required,
+        analysis_slots=threading.BoundedSemaphore(settings.analysis_concurrency),
+    )
+
+
+def create_app(settings: ServiceSettings | None = None, engine_settings: Settings | None = None) -> FastAPI:
+    settings = settings or ServiceSettings()
+    engine_settings = engine_settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await asyncio.to_thread(build_state, settings, engine_settings)
+        app.state.realeyes = state
+        purge = asyncio.create_task(_purge_uploads_periodically(state))
+        log.info("service ready: auth %s, queue %s", "required" if state.auth_required else "off", settings.queue)
+        try:
+            yield
+        finally:
+            purge.cancel()
+            state.queue.close()
+            state.database.dispose()
+
+    app = FastAPI(
+        title="RealEyes",
+        version=realeyes.__version__,
+        summary="Is this image authentic, AI-generated or manipulated — and where and why.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in (system.router, analyses.router, jobs.router, compat.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+        )
+
+    def body_limit(path: str) -> int:
+        return settings.max_job_bytes if path.startswith("/v1/jobs") else settings.max_upload_bytes
+
+    app.add_middleware(RequestContext, body_limit=body_limit)
+    return app
+
+
+async def _purge_uploads_periodically(state: ServiceState) -> None:
+    if state.settings.retention_days == 0:
+        return
+    while True:
+        try:
+            removed = await asyncio.to_thread(state.files.purge_uploads, state.settings.retention_days)
+            if removed:
+                log.info("retention: removed %d upload(s) older than %d days", removed, state.settings.retention_days)
+        except OSError as exc:
+            log.warning("retention purge failed: %s", exc)
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS)

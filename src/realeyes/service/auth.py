@@ -1,0 +1,109 @@
+"""API keys (only their SHA-256 is stored) and per-key rate limiting."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis
+from sqlalchemy import select
+
+from realeyes.store import ApiKey, Database
+
+SCOPES = ("analyze", "admin")
+KEY_PREFIX = "re_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str | None  # None: auth is off (loopback laptop default)
+    name: str
+    scopes: frozenset[str]
+
+
+ANONYMOUS = Principal(key_id=None, name="anonymous", scopes=frozenset(SCOPES))
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(database: Database, name: str, scopes: list[str]) -> str:
+    """Store a new key and return it; this is the only time the key itself exists anywhere."""
+    unknown = set(scopes) - set(SCOPES)
+    if unknown:
+        raise ValueError(f"unknown scope(s) {sorted(unknown)}; known: {', '.join(SCOPES)}")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    with database.session() as session:
+        session.add(ApiKey(name=name, prefix=key[:10], key_hash=hash_key(key), scopes=sorted(set(scopes))))
+    return key
+
+
+def revoke_key(database: Database, name: str) -> bool:
+    with database.session() as session:
+        key = session.scalar(select(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None)))
+        if key is None:
+            return False
+        key.revoked_at = datetime.now(UTC)
+        return True
+
+
+def lookup_key(database: Database, key: str) -> Principal | None:
+    with database.session() as session:
+        row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None)))
+        return None if row is None else Principal(row.id, row.name, frozenset(row.scopes))
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class RateLimiter:
+    """Fixed one-minute windows per client. Counts live in Redis when the service has one (shared by every
+    replica), else in this process."""
+
+    def __init__(self, per_minute: int, redis_url: str | None = None) -> None:
+        self.per_minute = per_minute
+        self._redis = redis.Redis.from_url(redis_url, socket_timeout=1) if redis_url else None
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, client: str) -> float | None:
+        """Count one request; return the seconds to wait when over the limit, else None."""
+        if self.per_minute <= 0:
+            return None
+        now = time.time()
+        window = int(now // 60)
+        if self._redis is not None:
+            count = self._count_redis(self._redis, client, window)
+        else:
+            count = self._count_local(client, window)
+        return None if count <= self.per_minute else 60.0 - (now % 60)
+
+    def _count_local(self, client: str, window: int) -> int:
+        with self._lock:
+            if len(self._counts) > 10_000:  # forget old windows
+                self._counts = {k: v for k, v in self._counts.items() if k[1] == window}
+            self._counts[(client, window)] = count = self._counts.get((client, window), 0) + 1
+            return count
+
+    def _count_redis(self, client_redis: redis.Redis, client: str, window: int) -> int:
+        key = f"realeyes:rate:{client}:{window}"
+        try:
+            pipe = client_redis.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, 120)
+            count, _ = pipe.execute()
+            return int(count)
+        except redis.RedisError:
+            return self._count_local(client, window)  # Redis down: limit per process rather than not at all

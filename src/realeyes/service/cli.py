@@ -1,0 +1,155 @@
+"""`realeyes serve | worker | keys | db`: run and administer the service."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import threading
+from typing import TYPE_CHECKING
+
+import click
+from pydantic import ValidationError
+
+from realeyes.service.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from realeyes.store import Database
+
+
+def _settings() -> ServiceSettings:
+    try:
+        return ServiceSettings()
+    except ValidationError as exc:
+        raise click.UsageError(f"Invalid REALEYES_* setting: {exc}") from exc
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (auth is required "
+              "beyond loopback unless REALEYES_AUTH=off).")  # fmt: skip
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Server processes.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the API and web UI (SQLite and an in-process job worker unless configured otherwise)."""
+    import uvicorn
+
+    from realeyes.service.logs import configure_json_logging
+
+    os.environ["REALEYES_LISTEN_HOST"] = host
+    _settings()  # refuse bad settings before starting processes
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each process writes its samples here; /metrics in any process sums them.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="realeyes-metrics-")
+    configure_json_logging()
+    uvicorn.run(
+        "realeyes.service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )
+
+
+@click.command()
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(min=1), help="Jobs run at once.")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), help="Serve this worker's Prometheus metrics.")
+def worker(threads: int, metrics_port: int | None) -> None:
+    """Run jobs from the Redis queue (REALEYES_REDIS_URL) until SIGTERM; a killed worker's job is re-run."""
+    from realeyes.config import Settings
+    from realeyes.engine import Engine
+    from realeyes.jobs import JobRunner
+    from realeyes.jobs.redis_queue import serve_worker
+    from realeyes.service import metrics
+    from realeyes.service.analyses import Analyses
+    from realeyes.service.logs import configure_json_logging
+    from realeyes.service.storage import FileStore
+    from realeyes.store import Database
+
+    settings = _settings()
+    configure_json_logging()
+    database = Database(settings.resolved_database_url)
+    database.upgrade()
+    analyses = Analyses(Engine(Settings()), database, FileStore(settings.storage_dir))
+    runner = JobRunner(analyses, database, settings.job_stale_seconds, settings.job_retries, metrics.JobMetrics())
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    serve_worker(runner, settings.redis_url, threads, stop)
+
+
+@click.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+def _database() -> Database:
+    from realeyes.store import Database
+
+    database = Database(_settings().resolved_database_url)
+    database.upgrade()
+    return database
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="Who or what uses the key.")
+@click.option("--scopes", default="analyze", show_default=True, help="Comma-separated: analyze, admin.")
+def create_key_command(name: str, scopes: str) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from realeyes.service.auth import create_key
+
+    try:
+        key = create_key(_database(), name, [scope.strip() for scope in scopes.split(",") if scope.strip()])
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except IntegrityError as exc:
+        raise click.UsageError(f"a key named {name!r} exists already") from exc
+    click.echo(f"Created key {name!r}; store it now, it is not shown again:", err=True)
+    click.echo(key)
+
+
+@keys.command("list")
+def list_keys_command() -> None:
+    """Names, prefixes, scopes and state of every key (never the keys themselves)."""
+    from sqlalchemy import select
+
+    from realeyes.store import ApiKey
+
+    with _database().session() as session:
+        for key in session.scalars(select(ApiKey).order_by(ApiKey.created_at)):
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            click.echo(f"{key.name}\t{key.prefix}…\t{','.join(key.scopes)}\t{state}")
+
+
+@keys.command("revoke")
+@click.argument("name")
+def revoke_key_command(name: str) -> None:
+    """Revoke the active key called NAME."""
+    from realeyes.service.auth import revoke_key
+
+    if not revoke_key(_database(), name):
+        raise click.UsageError(f"no active key named {name!r}")
+    click.echo(f"Revoked {name!r}.")
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def upgrade_command() -> None:
+    """Apply every migration (the service also does this at start-up)."""
+    database = _database()
+    click.echo(f"Database schema is up to date ({database.engine.url.render_as_string(hide_password=True)}).")
+
+
+COMMANDS = [serve, worker, keys, db]

@@ -1,0 +1,107 @@
+"""One ASGI layer per request: a request id, the body-size limit while streaming, metrics and an access log."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from realeyes.service import metrics
+from realeyes.service.errors import error_response
+from realeyes.service.logs import reset_request_id, set_request_id
+
+log = logging.getLogger("realeyes.access")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file itself
+
+
+class BodyTooLarge(HTTPException):
+    """An HTTPException, because FastAPI turns any other error raised while parsing a form into a 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body exceeds {limit} bytes")
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, body_limit: Callable[[str], int]) -> None:
+        self.app = app
+        self.body_limit = body_limit  # path -> largest accepted body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        rid = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        token = set_request_id(rid)
+        started = time.perf_counter()
+        status = 500
+        started_response = False
+        limit = self.body_limit(scope["path"]) + MULTIPART_OVERHEAD
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started_response
+            if message["type"] == "http.response.start":
+                status, started_response = message["status"], True
+                message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
+            await send(message)
+
+        try:
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                # Refuse before reading a byte of the body.
+                await error_response(413, "payload_too_large", f"the request body exceeds {limit} bytes")(
+                    scope, receive, send_with_id
+                )
+                return
+            await self.app(scope, _limited(receive, limit), send_with_id)
+        except Exception:
+            # A bug: the operator gets the traceback (with the request id), the client only the id.
+            log.exception("unhandled error")
+            if not started_response:
+                await error_response(500, "internal_error", "internal error; quote the request id when reporting it")(
+                    scope, receive, send_with_id
+                )
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            metrics.HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
+            metrics.HTTP_LATENCY.labels(scope["method"], route).observe(elapsed)
+            fields = {"method": scope["method"], "path": scope["path"], "status": status, "ms": round(elapsed * 1e3, 1)}
+            log.info("request", extra={"fields": fields})
+            reset_request_id(token)
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """Count body bytes as they arrive and stop the request once the limit is passed (chunked uploads too)."""
+    received = 0
+
+    async def wrapped() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return wrapped
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's path template (bounded label values), or 'unmatched'."""
+    app: Any = scope.get("app")
+    router = getattr(app, "router", None)
+    for route in getattr(router, "routes", []):
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return str(getattr(route, "path", "unmatched"))
+    return "unmatched"

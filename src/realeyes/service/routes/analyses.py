@@ -1,0 +1,146 @@
+"""/v1/analyses: analyse an upload, read, list, delete, maps, original, thumbnail, feedback."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from realeyes.media import sniff_format
+from realeyes.service.auth import Principal
+from realeyes.service.deps import analyze_caller, get_state
+from realeyes.service.errors import ApiError
+from realeyes.service.state import ServiceState
+from realeyes.service.views import analysis_summary, analysis_view, feedback_view
+from realeyes.store import Analysis, Feedback
+
+router = APIRouter(prefix="/v1/analyses", tags=["analyses"])
+
+Label = Literal["authentic", "ai-generated", "manipulated", "inconclusive"]
+State = Annotated[ServiceState, Depends(get_state)]
+Caller = Annotated[Principal, Depends(analyze_caller)]
+_MAP_NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
+
+
+def clean_filename(name: str | None) -> str:
+    """Keep the base name only, without control characters (it is shown back to people)."""
+    base = (name or "upload").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in base if ch.isprintable())[:255] or "upload"
+
+
+def _load(state: ServiceState, analysis_id: str) -> tuple[Analysis, list[Feedback]]:
+    with state.database.session() as session:
+        analysis = session.get(Analysis, analysis_id)
+        if analysis is None:
+            raise ApiError(404, "not_found", f"no analysis {analysis_id!r}")
+        return analysis, list(analysis.feedback)
+
+
+@router.post("", status_code=201, summary="Analyse an image")
+def create_analysis(
+    state: State,
+    caller: Caller,
+    response: Response,
+    file: Annotated[UploadFile, File(description="The image (or video/PDF for provenance only).")],
+    maps: Annotated[bool, Query(description="Include the maps as base64 PNG in `maps_base64`.")] = False,
+) -> dict[str, Any]:
+    data = file.file.read(state.engine.settings.max_bytes + 1)
+    with state.analysis_slots:  # CPU-bound: at most N analyses at once per process
+        outcome = state.analyses.analyze(data, clean_filename(file.filename), caller.key_id)
+    if outcome.cached:
+        response.status_code = 200
+    view = analysis_view(outcome.analysis, outcome.cached)
+    if maps:
+        view["maps_base64"] = {
+            name: base64.b64encode(state.files.map_path(outcome.analysis.id, name).read_bytes()).decode()
+            for name in outcome.analysis.maps
+        }
+    return view
+
+
+@router.get("", summary="List analyses, newest first")
+def list_analyses(
+    state: State,
+    _: Caller,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    label: Label | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    conditions = []
+    if label is not None:
+        conditions.append(Analysis.label == label)
+    if since is not None:
+        conditions.append(Analysis.created_at >= since)
+    if until is not None:
+        conditions.append(Analysis.created_at < until)
+    with state.database.session() as session:
+        total = session.scalar(select(func.count()).select_from(Analysis).where(*conditions)) or 0
+        rows = session.scalars(
+            select(Analysis).where(*conditions).order_by(Analysis.created_at.desc()).limit(limit).offset(offset)
+        ).all()
+        items = [analysis_summary(row) for row in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/{analysis_id}", summary="One analysis")
+def get_analysis(state: State, _: Caller, analysis_id: str) -> dict[str, Any]:
+    analysis, feedback = _load(state, analysis_id)
+    return analysis_view(analysis, cached=False, feedback=feedback)
+
+
+@router.delete("/{analysis_id}", status_code=204, summary="Delete an analysis and its stored files")
+def delete_analysis(state: State, _: Caller, analysis_id: str) -> Response:
+    if not state.analyses.delete(analysis_id):
+        raise ApiError(404, "not_found", f"no analysis {analysis_id!r}")
+    return Response(status_code=204)
+
+
+@router.get("/{analysis_id}/maps/{name}.png", response_class=FileResponse, summary="A map as greyscale PNG")
+def get_map(state: State, _: Caller, analysis_id: str, name: str) -> FileResponse:
+    analysis, _feedback = _load(state, analysis_id)
+    if not _MAP_NAME.match(name) or name not in analysis.maps:
+        raise ApiError(404, "not_found", f"analysis {analysis_id!r} has no map {name!r}; it has {analysis.maps}")
+    return FileResponse(state.files.map_path(analysis_id, name), media_type="image/png")
+
+
+@router.get("/{analysis_id}/image", summary="The uploaded bytes")
+def get_image(state: State, _: Caller, analysis_id: str) -> Response:
+    analysis, _feedback = _load(state, analysis_id)
+    data = state.files.read_upload(analysis.sha256)
+    if data is None:
+        raise ApiError(410, "upload_expired", "the upload was removed by the retention policy; the result remains")
+    found = sniff_format(data[:64])
+    return Response(data, media_type=found.mime if found else "application/octet-stream")
+
+
+@router.get("/{analysis_id}/thumbnail.jpg", response_class=FileResponse, summary="A small JPEG preview")
+def get_thumbnail(state: State, _: Caller, analysis_id: str) -> FileResponse:
+    _load(state, analysis_id)
+    path = state.files.thumbnail_path(analysis_id)
+    if not path.exists():
+        raise ApiError(404, "not_found", "this media has no preview (its pixels are not decoded)")
+    return FileResponse(path, media_type="image/jpeg")
+
+
+class FeedbackIn(BaseModel):
+    label: Literal["authentic", "ai-generated", "manipulated"]
+    note: str = Field("", max_length=2000)
+
+
+@router.post("/{analysis_id}/feedback", status_code=201, summary="Record a person's correct label")
+def add_feedback(state: State, caller: Caller, analysis_id: str, body: FeedbackIn) -> dict[str, Any]:
+    with state.database.session() as session:
+        if session.get(Analysis, analysis_id) is None:
+            raise ApiError(404, "not_found", f"no analysis {analysis_id!r}")
+        feedback = Feedback(analysis_id=analysis_id, label=body.label, note=body.note, api_key_id=caller.key_id)
+        session.add(feedback)
+        session.flush()
+        return feedback_view(feedback)

@@ -1,0 +1,108 @@
+"""Health, readiness, metrics, and what the engine runs (models and analyzers)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import func, select
+
+from realeyes.analyzers import describe_analyzers
+from realeyes.models.registry import Registry
+from realeyes.service import metrics
+from realeyes.service.auth import Principal
+from realeyes.service.deps import analyze_caller, get_state
+from realeyes.service.state import ServiceState
+from realeyes.store import Job
+
+router = APIRouter(tags=["system"])
+State = Annotated[ServiceState, Depends(get_state)]
+Caller = Annotated[Principal, Depends(analyze_caller)]
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: models loaded, database and queue reachable (503 otherwise)")
+def readyz(state: State) -> JSONResponse:
+    checks: dict[str, str] = {}
+    for name, check in (("database", state.database.ping), ("queue", state.queue.ping)):
+        try:
+            check()
+            checks[name] = "ok"
+        except Exception as exc:  # the reason goes in the body; readiness itself must never raise
+            checks[name] = str(exc)
+    missing = state.missing_models()
+    checks["models"] = "ok" if not missing else f"promoted but not loaded: {', '.join(missing)}"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+    )
+
+
+@router.get("/health", summary="Compatibility with the earlier RealEyes microservice")
+def health(state: State) -> dict[str, Any]:
+    versions = state.engine.versions
+    return {"status": "ok", "model": versions.get("classifier.model"), "models": _loaded_models(state)}
+
+
+@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
+def prometheus_metrics(state: State) -> PlainTextResponse:
+    def job_counts() -> dict[str, int]:
+        with state.database.session() as session:
+            rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
+        counts = {"queued": 0, "running": 0}
+        counts.update({status: count for status, count in rows})
+        return counts
+
+    body = metrics.render([metrics.QueueCollector(job_counts)])
+    return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/v1/models", summary="Model bundles in the registry and which are served")
+def list_models(state: State, _: Caller) -> dict[str, Any]:
+    registry = Registry(state.engine.settings.models_dir)
+    promoted = registry.promoted_paths()
+    root = registry.root.resolve()
+    models = []
+    for bundle in registry.bundles():
+        relative = str(bundle.path.resolve().relative_to(root))
+        card = bundle.card
+        models.append(
+            {
+                "task": bundle.task,
+                "name": bundle.name,
+                "version": bundle.version,
+                "promoted": promoted.get(bundle.task) == relative,
+                "threshold": card.get("threshold"),
+                "metrics": card.get("metrics"),
+                "card": card,
+            }
+        )
+    return {"models": models}
+
+
+@router.get("/v1/analyzers", summary="Analyzers and whether each runs")
+def list_analyzers(state: State, _: Caller) -> dict[str, Any]:
+    running = {analyzer.name for analyzer in state.engine.analyzers}
+    return {
+        "analyzers": [
+            {
+                **entry,
+                "description": entry["summary"],
+                "available": entry["name"] in running,
+                "unavailable_reason": state.engine.unavailable.get(entry["name"]),
+            }
+            for entry in describe_analyzers()
+        ]
+    }
+
+
+def _loaded_models(state: ServiceState) -> dict[str, str]:
+    return {
+        name[: -len(".model")]: version for name, version in state.engine.versions.items() if name.endswith(".model")
+    }

@@ -1,0 +1,49 @@
+"""Service settings (REALEYES_*): where results live, auth, limits and the job queue. The engine's own
+settings (thresholds, media limits, models) stay in realeyes.config.Settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MEGABYTE = 1024 * 1024
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "realeyes"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REALEYES_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir, description="Database (SQLite) and stored files.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
+    retention_days: int = Field(30, ge=0, description="Delete stored uploads after this many days (0 = never).")
+
+    listen_host: str = Field("127.0.0.1", description="Set by `realeyes serve --host`; decides auth when 'auto'.")
+    # "auto": keys required unless the server listens on loopback only.
+    auth: Literal["auto", "required", "off"] = "auto"
+    rate_limit_per_minute: int = Field(600, ge=0, description="Requests per minute per key or client (0 = off).")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API.")
+
+    # Largest request body; the engine's max_bytes still bounds each file inside it.
+    max_upload_bytes: int = Field(50 * MEGABYTE, gt=0)
+    max_job_bytes: int = Field(500 * MEGABYTE, gt=0, description="Largest batch upload (all files or a zip).")
+    max_job_files: int = Field(1000, gt=0)
+
+    queue: Literal["inprocess", "redis"] = "inprocess"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    job_retries: int = Field(3, ge=0, description="Re-runs of a job whose worker failed or vanished.")
+    job_stale_seconds: float = Field(60.0, gt=0, description="A running job silent this long is re-queued.")
+    analysis_concurrency: int = Field(2, ge=1, description="Analyses run at once per API process.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'realeyes.db'}"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "files"

@@ -1,0 +1,35 @@
+"""Everything a request handler needs, built once per process at start-up."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from realeyes.engine import Engine
+from realeyes.jobs import JobQueue, JobRunner
+from realeyes.models.registry import Registry
+from realeyes.service.analyses import Analyses
+from realeyes.service.auth import RateLimiter
+from realeyes.service.settings import ServiceSettings
+from realeyes.service.storage import FileStore
+from realeyes.store import Database
+
+
+@dataclass
+class ServiceState:
+    settings: ServiceSettings
+    engine: Engine
+    database: Database
+    files: FileStore
+    analyses: Analyses
+    queue: JobQueue
+    runner: JobRunner
+    limiter: RateLimiter
+    auth_required: bool
+    analysis_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
+
+    def missing_models(self) -> list[str]:
+        """Promoted models that no running analyzer serves (e.g. a bundle failed its checksum)."""
+        registry = Registry(self.engine.settings.models_dir)
+        loaded = {analyzer.name for analyzer in self.engine.analyzers}
+        return sorted(task for task in registry.promoted_paths() if task not in loaded)

@@ -1,0 +1,73 @@
+"""Files on disk: uploads content-addressed by SHA-256, and each analysis's maps and thumbnail."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+
+class FileStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        for folder in ("uploads", "maps", "thumbnails"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+
+    def upload_path(self, sha256: str) -> Path:
+        return self.root / "uploads" / sha256[:2] / sha256
+
+    def put_upload(self, data: bytes) -> str:
+        sha256 = hashlib.sha256(data).hexdigest()
+        path = self.upload_path(sha256)
+        if not path.exists():
+            _atomic_write(path, data)
+        return sha256
+
+    def read_upload(self, sha256: str) -> bytes | None:
+        path = self.upload_path(sha256)
+        return path.read_bytes() if path.exists() else None
+
+    def delete_upload(self, sha256: str) -> None:
+        self.upload_path(sha256).unlink(missing_ok=True)
+
+    def map_path(self, analysis_id: str, name: str) -> Path:
+        return self.root / "maps" / analysis_id / f"{name}.png"
+
+    def put_map(self, analysis_id: str, name: str, png: bytes) -> None:
+        _atomic_write(self.map_path(analysis_id, name), png)
+
+    def thumbnail_path(self, analysis_id: str) -> Path:
+        return self.root / "thumbnails" / f"{analysis_id}.jpg"
+
+    def put_thumbnail(self, analysis_id: str, jpeg: bytes) -> None:
+        _atomic_write(self.thumbnail_path(analysis_id), jpeg)
+
+    def delete_analysis_files(self, analysis_id: str) -> None:
+        shutil.rmtree(self.root / "maps" / analysis_id, ignore_errors=True)
+        self.thumbnail_path(analysis_id).unlink(missing_ok=True)
+
+    def purge_uploads(self, older_than_days: int) -> int:
+        """Retention: delete uploads not written for `older_than_days`; results and maps stay."""
+        cutoff = time.time() - older_than_days * 86400
+        removed = 0
+        for path in (self.root / "uploads").glob("*/*"):
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    # A reader (or a crash) never sees half a file: write aside, then rename.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

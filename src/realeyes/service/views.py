@@ -1,0 +1,70 @@
+"""JSON views of stored rows, in the shapes docs/API.md promises."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from realeyes.store import Analysis, Feedback, Job
+
+
+def utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC (SQLite returns naive datetimes; every stored time is UTC)."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def analysis_view(analysis: Analysis, cached: bool, feedback: list[Feedback] | None = None) -> dict[str, Any]:
+    base = f"/v1/analyses/{analysis.id}"
+    return {
+        "id": analysis.id,
+        "created_at": utc(analysis.created_at),
+        "filename": analysis.filename,
+        "sha256": analysis.sha256,
+        "bytes": analysis.size_bytes,
+        "cached": cached,
+        **analysis.result,
+        "maps": {name: f"{base}/maps/{name}.png" for name in analysis.maps},
+        "image_url": f"{base}/image",
+        "thumbnail_url": f"{base}/thumbnail.jpg",
+        "feedback": [feedback_view(item) for item in feedback or []],
+    }
+
+
+def analysis_summary(analysis: Analysis) -> dict[str, Any]:
+    return {
+        "id": analysis.id,
+        "created_at": utc(analysis.created_at),
+        "filename": analysis.filename,
+        "label": analysis.label,
+        "p_fake": analysis.p_fake,
+        "media": {"format": analysis.media_format, "width": analysis.width, "height": analysis.height},
+        "thumbnail_url": f"/v1/analyses/{analysis.id}/thumbnail.jpg",
+    }
+
+
+def feedback_view(feedback: Feedback) -> dict[str, Any]:
+    return {
+        "id": feedback.id,
+        "analysis_id": feedback.analysis_id,
+        "label": feedback.label,
+        "note": feedback.note,
+        "created_at": utc(feedback.created_at),
+    }
+
+
+def job_view(job: Job) -> dict[str, Any]:
+    finished = job.status in ("succeeded", "failed", "cancelled")
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": {"done": job.done, "total": len(job.items)},
+        "created_at": utc(job.created_at),
+        "started_at": utc(job.started_at),
+        "finished_at": utc(job.finished_at),
+        "attempts": job.attempts,
+        "error": job.error,
+        "result": {"items": job.results} if finished else None,
+    }
