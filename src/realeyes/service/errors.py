@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
 from realeyes.errors import CorruptMedia, MediaTooLarge, RealEyesError, UnsupportedMedia
@@ -69,3 +70,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_down(_: Request, exc: Exception) -> JSONResponse:
+        # Connection-level failures (server down, file unreadable) are an outage, not a bug: 503, retry later.
+        log.error("database error: %s", str(exc).splitlines()[0])
+        return error_response(503, "database_unavailable", "the database is unavailable; retry later")

@@ -7,10 +7,8 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from realeyes.service import metrics
@@ -97,11 +95,7 @@ def _limited(receive: Receive, limit: int) -> Receive:
 
 
 def _route_template(scope: Scope) -> str:
-    """The matched route's path template (bounded label values), or 'unmatched'."""
-    app: Any = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    """The matched route's path template (bounded label values), or 'unmatched'; the router records the
+    route in the scope it shares with this middleware."""
+    route = scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
