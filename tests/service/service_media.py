@@ -26,3 +26,13 @@ def png_bomb(width: int = 12_000, height: int = 12_000) -> bytes:
     data[12:29] = ihdr
     data[29:33] = struct.pack(">I", zlib.crc32(bytes(ihdr)))
     return bytes(data)
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()

@@ -182,3 +182,110 @@ def models_promote(bundle: Path, note: str) -> None:
 
     promoted = Registry(Settings().models_dir).promote(bundle, note)
     click.echo(f"promoted {promoted.name} {promoted.version} for {promoted.task}")
+
+
+@click.group("localizer")
+def localizer() -> None:
+    """The manipulation localizer's pipeline: prepare, train, export (evaluation included), evaluate."""
+
+
+_localizer_workdir = click.option(
+    "--workdir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Localizer run folder."
+)
+
+
+@localizer.command("prepare")
+@_localizer_workdir
+@click.option("--shared", type=click.Path(path_type=Path), default=DEFAULT_SHARED, show_default=True)
+@click.option(
+    "--folder", "folders", multiple=True, type=click.Path(exists=True, path_type=Path), help="Extra real/ photos."
+)
+@click.option("--no-shared", is_flag=True, help="Do not use ../shared/data.")
+@click.option(
+    "--reconstructions", type=int, default=160, show_default=True, help="Training photos with an autoencoder crop."
+)
+@click.option("--edits-per-photo", type=int, default=3, show_default=True, help="Edited copies per held-out photo.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def localizer_prepare(
+    workdir: Path,
+    shared: Path,
+    folders: tuple[Path, ...],
+    no_shared: bool,
+    reconstructions: int,
+    edits_per_photo: int,
+    seed: int,
+) -> None:
+    """Split real photos by photo; write fixed synthetic val/test sets and the autoencoder cache."""
+    require_training_extra()
+    from realeyes.training import taesd
+    from realeyes.training.catalog import shared_catalog
+    from realeyes.training.dataset import REAL, collect_folder
+    from realeyes.training.localizer.autoencoder import WindowReconstructor
+    from realeyes.training.localizer.prepare import LocalizerPrepareConfig, prepare_localizer, real_photos
+
+    logging.getLogger("realeyes").setLevel(logging.INFO)
+    photos = [] if no_shared else real_photos(shared_catalog(shared))
+    for folder in folders:
+        photos += [sample for sample in collect_folder(folder) if sample.label == REAL]
+    if not photos:
+        raise click.UsageError("No real photos: give --folder or make ../shared/data available.")
+    config = LocalizerPrepareConfig(seed=seed, edits_per_photo=edits_per_photo, reconstructions=reconstructions)
+    click.echo(prepare_localizer(photos, workdir, config, WindowReconstructor(taesd.load_taef2())))
+    click.echo((workdir / "summary.json").read_text())
+
+
+@localizer.command("train")
+@_localizer_workdir
+@click.option("--minutes", type=float, default=40.0, show_default=True, help="Training time budget.")
+@click.option("--max-steps", type=int, default=100_000, show_default=True)
+@click.option("--batch-size", type=int, default=12, show_default=True)
+@click.option("--eval-every", type=int, default=200, show_default=True)
+def localizer_train(workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int) -> None:
+    """Train on synthetic edits of WORKDIR's training photos; writes WORKDIR/localizer.pt and its learning curve."""
+    require_training_extra()
+    from realeyes.training.localizer.train import TrainConfig, train
+
+    logging.getLogger("realeyes").setLevel(logging.INFO)
+    config = TrainConfig(minutes=minutes, max_steps=max_steps, batch_size=batch_size, eval_every=eval_every)
+    history = train(workdir, workdir / "localizer.pt", config)
+    click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
+
+
+@localizer.command("export")
+@_localizer_workdir
+@click.option("--version", "version", default="0.1.0", show_default=True)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Bundle folder (default: models/localizer/...)."
+)
+@click.option("--no-sweep", is_flag=True, help="Skip the robustness sweep (faster).")
+def localizer_export(workdir: Path, version: str, out: Path | None, no_sweep: bool) -> None:
+    """Export WORKDIR/localizer.pt to an ONNX bundle, calibrate on the validation set, evaluate on the test set."""
+    require_training_extra()
+    from realeyes.training.localizer.build import NAME, build_localizer_bundle
+
+    logging.getLogger("realeyes").setLevel(logging.INFO)
+    history = workdir / "localizer.history.json"
+    minutes = json.loads(history.read_text())["minutes"] if history.is_file() else None
+    folder = out or DEFAULT_MODELS_DIR / "localizer" / f"{NAME}-{version}"
+    click.echo(build_localizer_bundle(workdir / "localizer.pt", workdir, folder, version, minutes, sweep=not no_sweep))
+
+
+@localizer.command("evaluate")
+@click.argument("fixed_set", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--bundle", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Default: the promoted one."
+)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Report folder.")
+@click.option("--no-sweep", is_flag=True, help="Skip the robustness sweep.")
+def localizer_evaluate(fixed_set: Path, bundle: Path | None, out: Path, no_sweep: bool) -> None:
+    """Evaluate a localizer bundle on a fixed synthetic set (a folder written by `localizer prepare`)."""
+    from realeyes.analyzers.localizer import LocalizerAnalyzer
+    from realeyes.config import Settings
+    from realeyes.models import load_bundle
+    from realeyes.training.localizer.evaluate import evaluate, write_report
+    from realeyes.training.localizer.prepare import read_fixed_set
+
+    analyzer = LocalizerAnalyzer(Settings(), bundle=load_bundle(bundle) if bundle else None)
+    report = evaluate(analyzer, read_fixed_set(fixed_set), f"fixed synthetic set {fixed_set}", sweep=not no_sweep)
+    write_report(report, out)
+    click.echo(json.dumps({"pixel_best_f1": report["pixel"]["best_f1"], "image_auc": report["image"]["auc"]}))

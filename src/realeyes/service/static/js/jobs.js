@@ -38,7 +38,9 @@ function renderJob(job) {
   const { done, total } = job.progress;
   const status = STATUS_TEXT[job.status] || job.status;
   $('job').dataset.status = job.status;
-  $('job-status').textContent = `${status} — ${done} of ${total} ${total === 1 ? 'file' : 'files'} analysed`;
+  const failed = (job.result?.items || []).filter((item) => item.error).length;
+  $('job-status').textContent = `${status} — ${done} of ${total} ${total === 1 ? 'file' : 'files'} processed`
+    + (failed ? ` (${failed} could not be analysed)` : '');
   $('job-progress').max = Math.max(total, 1);
   $('job-progress').value = done;
   $('job-cancel').hidden = FINAL.has(job.status);
@@ -66,7 +68,7 @@ export async function showJob(id, showError) {
       if (currentId !== id) return; // the user navigated away while the request was in flight
       renderJob(job);
       if (FINAL.has(job.status)) {
-        announce(`Batch job ${STATUS_TEXT[job.status].toLowerCase()}: ${job.progress.done} of ${job.progress.total} files analysed.`);
+        announce(`Batch job ${STATUS_TEXT[job.status].toLowerCase()}: ${job.progress.done} of ${job.progress.total} files processed.`);
         currentId = null;
         return;
       }

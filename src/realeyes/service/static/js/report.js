@@ -16,6 +16,8 @@ const MAP_INFO = {
     + 'the last save can stand out as brighter.'],
   noise: ['Noise', 'High-pass noise residual. Pasted or generated regions often have a different noise texture '
     + 'from the rest of the picture.'],
+  mask: ['Mask', 'The localizer’s per-pixel probability of manipulation (white = likely manipulated); the same map '
+    + 'is drawn in red over the image above.'],
 };
 
 let engineInfo = { hasLocalizer: false };
@@ -92,10 +94,11 @@ function initMaskSlider() {
 
 function renderMaps(analysis) {
   const maps = analysis.maps || {};
-  // The mask is drawn over the image; every other map gets its own tab (known ones first, in a fixed order).
+  // Every map gets a tab (known ones first, in a fixed order); the mask is also drawn over the image, but its
+  // greyscale tab does not depend on seeing red.
   const order = Object.keys(MAP_INFO);
   const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length);
-  const names = Object.keys(maps).filter((n) => n !== 'mask').sort((a, b) => rank(a) - rank(b));
+  const names = Object.keys(maps).sort((a, b) => rank(a) - rank(b));
   const container = $('maps-tabs');
   if (!names.length) {
     container.replaceChildren(el('p', { class: 'muted' }, 'No forensic maps were produced for this file.'));

@@ -6,10 +6,11 @@ export function initDropzone(onFiles) {
   const zone = $('dropzone');
   const input = $('file-input');
 
-  zone.addEventListener('click', () => input.click());
+  const busy = () => zone.getAttribute('aria-disabled') === 'true'; // one upload at a time
+  zone.addEventListener('click', () => { if (!busy()) input.click(); });
   zone.addEventListener('keydown', (event) => {
     // role="button" elements must react to both keys, like a native button.
-    if (event.key === 'Enter' || event.key === ' ') {
+    if ((event.key === 'Enter' || event.key === ' ') && !busy()) {
       event.preventDefault();
       input.click();
     }
@@ -37,7 +38,7 @@ export function initDropzone(onFiles) {
     depth = 0;
     zone.classList.remove('dragging');
     const files = [...(event.dataTransfer?.files || [])];
-    if (files.length) onFiles(files);
+    if (files.length && !busy()) onFiles(files);
   });
   // A file dropped next to the zone would make the browser navigate away from the app: prevent it.
   window.addEventListener('dragover', (event) => event.preventDefault());

@@ -1,0 +1,106 @@
+"""The manipulations: each returns the content pasted into the edit region (an image the size of the photo).
+
+The caller blends that content into the photo inside the region (see synthesis.py), so each edit only decides
+what the region shows: another photo (splice), the same photo elsewhere (copy-move), an inpainting or blur of
+it, a down/up-scaled copy of it, or what the TAEF2 autoencoder makes of it (a local AI edit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# (photo, region) -> the photo with at least the region (and its feather margin) replaced by an autoencoder pass.
+Reconstructor = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class EditInputs:
+    photo: np.ndarray  # RGB uint8, the image being edited
+    region: np.ndarray  # bool, where the edit goes
+    donor: np.ndarray  # RGB uint8 from another real photo (splicing)
+    reconstruct: Reconstructor
+
+
+Edit = Callable[[EditInputs, np.random.Generator], np.ndarray]
+
+
+def splice(inputs: EditInputs, rng: np.random.Generator) -> np.ndarray:
+    """A window of another photo at native resolution, colour-matched to the region half of the time."""
+    height, width = inputs.photo.shape[:2]
+    # A smaller donor is mirrored outward rather than resized: resizing would add a trace of its own.
+    short = (max(0, height - inputs.donor.shape[0]), max(0, width - inputs.donor.shape[1]))
+    donor = np.pad(inputs.donor, ((0, short[0]), (0, short[1]), (0, 0)), mode="symmetric")
+    top = int(rng.integers(0, donor.shape[0] - height + 1))
+    left = int(rng.integers(0, donor.shape[1] - width + 1))
+    content = donor[top : top + height, left : left + width]
+    if rng.random() < 0.5:
+        content = match_colour(content, inputs.photo, inputs.region)
+    return np.ascontiguousarray(content)
+
+
+def match_colour(content: np.ndarray, photo: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """Shift and scale each channel of `content` so that inside the region it has the photo's mean and spread."""
+    source = content[region].astype(np.float32)
+    target = photo[region].astype(np.float32)
+    gain = (target.std(axis=0) + 1.0) / (source.std(axis=0) + 1.0)
+    matched = (content.astype(np.float32) - source.mean(axis=0)) * gain + target.mean(axis=0)
+    return np.clip(np.round(matched), 0, 255).astype(np.uint8)
+
+
+def copy_move(inputs: EditInputs, rng: np.random.Generator) -> np.ndarray:
+    """The same photo shifted by a whole number of pixels (at least a fifth of its size), sometimes mirrored."""
+    height, width = inputs.photo.shape[:2]
+    dy = int(rng.integers(height // 5, max(height // 5 + 1, height // 2))) * int(rng.choice([-1, 1]))
+    dx = int(rng.integers(width // 5, max(width // 5 + 1, width // 2))) * int(rng.choice([-1, 1]))
+    source = inputs.photo[:, ::-1] if rng.random() < 0.25 else inputs.photo
+    shift = np.float32([[1, 0, dx], [0, 1, dy]])
+    return np.asarray(cv2.warpAffine(np.ascontiguousarray(source), shift, (width, height), borderMode=cv2.BORDER_REFLECT))
+
+
+def inpaint(inputs: EditInputs, rng: np.random.Generator) -> np.ndarray:
+    """OpenCV inpainting (Telea or Navier-Stokes) of the region from its surroundings: an object removal."""
+    method = cv2.INPAINT_TELEA if rng.random() < 0.5 else cv2.INPAINT_NS
+    hole = inputs.region.astype(np.uint8)
+    return np.asarray(cv2.inpaint(np.ascontiguousarray(inputs.photo), hole, float(rng.uniform(3, 9)), method))
+
+
+def blur(inputs: EditInputs, rng: np.random.Generator) -> np.ndarray:
+    """A Gaussian or median smoothing of the photo (retouching, a blurred-out detail)."""
+    if rng.random() < 0.7:
+        return np.asarray(cv2.GaussianBlur(inputs.photo, (0, 0), float(rng.uniform(1.2, 4.0))))
+    return np.asarray(cv2.medianBlur(np.ascontiguousarray(inputs.photo), int(rng.choice([3, 5, 7]))))
+
+
+def resample(inputs: EditInputs, rng: np.random.Generator) -> np.ndarray:
+    """The photo scaled in place: down and back up (lost detail), or zoomed in about the region (interpolation)."""
+    height, width = inputs.photo.shape[:2]
+    interpolation = int(rng.choice([cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_NEAREST]))
+    if rng.random() < 0.5:
+        scale = float(rng.uniform(0.3, 0.75))
+        small = cv2.resize(inputs.photo, (max(1, round(width * scale)), max(1, round(height * scale))), cv2.INTER_AREA)
+        return np.asarray(cv2.resize(small, (width, height), interpolation=interpolation))
+    rows, cols = np.nonzero(inputs.region)
+    centre = (float(cols.mean()), float(rows.mean()))
+    zoom = cv2.getRotationMatrix2D(centre, 0.0, float(rng.uniform(1.15, 1.8)))
+    return np.asarray(
+        cv2.warpAffine(inputs.photo, zoom, (width, height), flags=interpolation, borderMode=cv2.BORDER_REFLECT)
+    )
+
+
+def autoencode(inputs: EditInputs, rng: np.random.Generator) -> np.ndarray:
+    """The photo passed through the autoencoder: in the region, a decoder's texture replaces the camera's."""
+    return inputs.reconstruct(inputs.photo, inputs.region)
+
+
+EDITS: dict[str, Edit] = {
+    "splice": splice,
+    "copy-move": copy_move,
+    "inpaint": inpaint,
+    "blur": blur,
+    "resample": resample,
+    "autoencoder": autoencode,
+}

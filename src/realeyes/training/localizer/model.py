@@ -1,0 +1,71 @@
+"""The localizer network, in plain torch (training only; serving uses the ONNX export).
+
+A small U-Net: a full-resolution stem keeps the pixel-level traces (JPEG grid, interpolation, noise) that edits
+disturb, four stride-2 stages reach 1/16 resolution for context (is this patch unlike its surroundings?), and a
+light decoder with skip connections comes back to 1/2 resolution; the logits are upsampled bilinearly to the input
+size. Any input size works (no padding: each upsampling targets its skip's size). The image score is the mean of
+the top 1 % of pixel logits (global_logit), so a tiled image scores like a whole one and no extra head is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+TOP_FRACTION = 0.01  # share of pixels whose logits make the image score
+
+
+@dataclass(frozen=True)
+class LocalizerConfig:
+    encoder: tuple[int, ...] = (16, 24, 48, 96, 128)  # channels at 1, 1/2, 1/4, 1/8, 1/16 resolution
+    decoder: tuple[int, ...] = (64, 32, 24)  # channels back at 1/8, 1/4, 1/2 resolution
+
+
+def _conv(inputs: int, outputs: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(inputs, outputs, kernel, stride=stride, padding=kernel // 2, bias=False),
+        nn.BatchNorm2d(outputs),
+        nn.ReLU(inplace=True),
+    )
+
+
+class ManipulationLocalizer(nn.Module):
+    """RGB in [0, 1] (N, 3, H, W) -> per-pixel manipulation logits (N, 1, H, W)."""
+
+    def __init__(self, config: LocalizerConfig = LocalizerConfig()) -> None:
+        super().__init__()
+        self.config = config
+        widths = config.encoder
+        self.stem = _conv(3, widths[0])
+        stages = [_conv(widths[0], widths[1], stride=2)]  # 1/2 res: one conv only, it is the costliest level
+        for previous, width in zip(widths[1:-1], widths[2:], strict=True):
+            stages.append(nn.Sequential(_conv(previous, width, stride=2), _conv(width, width)))
+        self.stages = nn.ModuleList(stages)
+        skips = list(reversed(widths[1:-1]))  # 1/8, 1/4, 1/2
+        self.up = nn.ModuleList()
+        previous = widths[-1]
+        for skip, width in zip(skips, config.decoder, strict=True):
+            self.up.append(nn.ModuleList([_conv(previous, width, kernel=1), _conv(width + skip, width)]))
+            previous = width
+        self.head = nn.Conv2d(previous, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = [self.stem(x - 0.5)]
+        for stage in self.stages:
+            features.append(stage(features[-1]))
+        y = features[-1]
+        for (reduce, fuse), skip in zip(self.up, reversed(features[1:-1]), strict=True):
+            y = functional.interpolate(reduce(y), size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            y = fuse(torch.cat([y, skip], dim=1))
+        logits = functional.interpolate(self.head(y), size=x.shape[-2:], mode="bilinear", align_corners=False)
+        return torch.as_tensor(logits)
+
+
+def global_logit(logits: torch.Tensor, fraction: float = TOP_FRACTION) -> torch.Tensor:
+    """Image score logits (N,): the mean of the top `fraction` of each image's pixel logits."""
+    flat = logits.flatten(1)
+    k = max(1, round(flat.shape[1] * fraction))
+    return flat.topk(k, dim=1).values.mean(dim=1)
