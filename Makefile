@@ -1,9 +1,9 @@
-# The README's two commands: `make run` (install, then scan the shipped samples) and `make test`.
+# The README's two commands: `make run` (install, then start the service and web UI) and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-dev run test lint bench samples model clean
+.PHONY: install install-dev run scan test lint bench samples model clean
 
 # `make run` needs only the runtime (ONNX Runtime, no torch).
 install: $(VENV)/.installed
@@ -22,7 +22,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --no-deps invisible-watermark==0.2.0
 	touch $@
 
+# The service with its web UI on http://127.0.0.1:8000 (SQLite and an in-process worker: no other servers).
 run: install
+	$(BIN)/realeyes serve
+
+scan: install
 	$(BIN)/realeyes scan samples
 
 lint: install-dev
