@@ -1,4 +1,4 @@
-"""The README stays true: its library example runs, and `make run` gives the verdicts it shows."""
+"""The README stays true: its library example runs, and `make scan` gives the verdicts it shows."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_readme_library_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert output.getvalue().startswith("ai-generated 0.99 Valid C2PA content credentials")
 
 
-def test_make_run_shows_what_the_readme_says() -> None:
+def test_make_scan_shows_what_the_readme_says() -> None:
     result = CliRunner().invoke(
         main, ["scan", str(REPO / "samples"), "--jsonl"], env={"REALEYES_MODELS_DIR": str(SHIPPED_MODELS)}
     )

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from service_media import jpeg_bytes, png_bomb
+
+from service.service_media import jpeg_bytes, png_bomb
 
 
 def analyse(client: TestClient, data: bytes, name: str = "photo.jpg", **params: str) -> dict:

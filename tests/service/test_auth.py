@@ -6,9 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from service_media import jpeg_bytes
-
 from realeyes.service.auth import create_key, revoke_key
+from service.service_media import jpeg_bytes
 
 
 def test_keys_are_required_when_configured(make_client, database_url) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from live_server import running_server
+from service.live_server import running_server
 
 EXAMPLES = os.environ.get("REALEYES_FUZZ_EXAMPLES", "25")
 

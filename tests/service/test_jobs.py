@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from jobs_helpers import finished, submit, wait_for
-from service_media import jpeg_bytes, zip_of
-
 from realeyes.service.settings import ServiceSettings
 from realeyes.service.storage import FileStore
 from realeyes.store import Database, Job
+from service.jobs_helpers import finished, submit, wait_for
+from service.service_media import jpeg_bytes, zip_of
 
 
 def test_a_batch_runs_to_completion_with_per_item_results(client) -> None:  # type: ignore[no-untyped-def]

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from jobs_helpers import finished, submit, wait_for
-from service_media import jpeg_bytes
+
+from service.jobs_helpers import finished, submit, wait_for
+from service.service_media import jpeg_bytes
 
 STALE_SECONDS = 2
 

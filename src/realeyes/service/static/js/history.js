@@ -41,7 +41,8 @@ function historyItem(item) {
           [formatDate(item.created_at), media.format, media.width && `${media.width}×${media.height}`]
             .filter(Boolean).join(' · '))),
       labelBadge(item.label),
-      el('span', { class: 'history-p', title: 'Probability not authentic' }, percent(item.p_fake))));
+      el('span', { class: 'history-p', title: 'Probability not authentic' }, percent(item.p_fake),
+        el('span', { class: 'sr-only' }, ' probability not authentic'))));
 }
 
 export async function loadHistory(showError) {
