@@ -171,10 +171,11 @@ _add_pipeline_commands()
 
 
 def _add_service_commands() -> None:
-    """serve, worker, keys and db; the web stack is imported only when one of them runs."""
-    from realeyes.service.cli import COMMANDS
+    """serve, worker, keys, db, drift and retrain; their heavy imports happen only when one of them runs."""
+    from realeyes.mlops.cli import COMMANDS as MLOPS_COMMANDS
+    from realeyes.service.cli import COMMANDS as SERVICE_COMMANDS
 
-    for command in COMMANDS:
+    for command in SERVICE_COMMANDS + MLOPS_COMMANDS:
         main.add_command(command)
 
 

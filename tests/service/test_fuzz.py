@@ -26,7 +26,7 @@ def test_fuzzing_the_openapi_finds_no_server_errors(tmp_path: Path) -> None:
                 "--request-timeout", "30",
                 "--suppress-health-check", "all",
             ],
-            capture_output=True, text=True, timeout=600,
+            capture_output=True, text=True, timeout=600, cwd=tmp_path,
         )  # fmt: skip
     summary = result.stdout[-3000:]
     assert result.returncode == 0, summary

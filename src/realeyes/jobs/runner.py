@@ -6,6 +6,8 @@ items are kept in the row, and analysing the same bytes again returns the stored
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,7 @@ from realeyes.service.analyses import Analyses
 from realeyes.store import Database, Job, JobStatus
 
 log = logging.getLogger(__name__)
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"  # which process analysed an item (shows how work spreads)
 
 
 class JobCancelled(Exception):
@@ -78,7 +81,13 @@ class JobRunner:
         except MediaError as exc:
             return {"name": item["name"], "error": {"code": exc.code, "message": str(exc)}}
         analysis = outcome.analysis
-        return {"name": item["name"], "analysis_id": analysis.id, "label": analysis.label, "p_fake": analysis.p_fake}
+        return {
+            "name": item["name"],
+            "analysis_id": analysis.id,
+            "label": analysis.label,
+            "p_fake": analysis.p_fake,
+            "worker": WORKER_ID,
+        }
 
     def _claim(self, job_id: str) -> Job | None:
         now = datetime.now(UTC)

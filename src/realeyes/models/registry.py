@@ -45,6 +45,15 @@ class Registry:
             )
         return load_bundle(self.root / entry)
 
+    def record_candidate(self, entry: dict[str, Any]) -> None:
+        """Keep every retraining decision (promoted or not) with the figures it was based on."""
+        registry = self._read()
+        registry.setdefault("candidates", []).append(
+            {**entry, "at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
+        )
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / REGISTRY_FILE).write_text(json.dumps(registry, indent=2) + "\n")
+
     def promote(self, bundle_path: Path, note: str = "") -> Bundle:
         bundle = load_bundle(bundle_path)
         registry = self._read()

@@ -60,6 +60,30 @@ class QueueCollector(Collector):
         yield family
 
 
+class DriftCollector(Collector):
+    """The latest `realeyes drift check` report, read from the database at scrape time."""
+
+    def __init__(self, latest: Callable[[], tuple[dict[str, float], float | None] | None]) -> None:
+        self.latest = latest
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            report = self.latest()
+        except Exception:  # as for the queue: a scrape never fails because the database is down
+            return
+        if report is None:
+            return
+        scores, max_score = report
+        family = GaugeMetricFamily(
+            "realeyes_drift_score", "PSI of each feature in the last drift check", labels=["feature"]
+        )
+        for feature, score in scores.items():
+            family.add_metric([feature], score)
+        yield family
+        if max_score is not None:
+            yield GaugeMetricFamily("realeyes_drift_max_score", "Largest PSI in the last drift check", value=max_score)
+
+
 class _ThisProcess(Collector):
     def collect(self) -> Iterator[Metric]:
         yield from REGISTRY.collect()

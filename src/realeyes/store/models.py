@@ -116,3 +116,19 @@ class ApiKey(Base):
     scopes: Mapped[list[Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class DriftReport(Base):
+    """One `realeyes drift check`: live inputs and scores compared with the served model's reference."""
+
+    __tablename__ = "drift_reports"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    model: Mapped[str] = mapped_column(String(100))
+    window_days: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # ok | drifted | insufficient_data
+    max_score: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    features: Mapped[dict[str, Any]] = mapped_column()  # feature -> {psi, ks, ...}

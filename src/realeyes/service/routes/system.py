@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
 
 from realeyes.analyzers import describe_analyzers
+from realeyes.mlops.monitor import latest_drift
 from realeyes.models.registry import Registry
 from realeyes.service import metrics
 from realeyes.service.auth import Principal
@@ -59,7 +60,13 @@ def prometheus_metrics(state: State) -> PlainTextResponse:
         counts.update({status: count for status, count in rows})
         return counts
 
-    body = metrics.render([metrics.QueueCollector(job_counts)])
+    def drift() -> tuple[dict[str, float], float | None] | None:
+        report = latest_drift(state.database)
+        if report is None:
+            return None
+        return {name: feature["psi"] for name, feature in report.features.items()}, report.max_score
+
+    body = metrics.render([metrics.QueueCollector(job_counts), metrics.DriftCollector(drift)])
     return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
 

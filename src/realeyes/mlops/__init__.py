@@ -1,0 +1,1 @@
+"""MLOps around the served models: drift monitoring and the retraining loop."""
