@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from realeyes.service import metrics
 from realeyes.service.analyses import Analyses
 from realeyes.service.auth import RateLimiter, is_loopback
 from realeyes.service.errors import install_error_handlers
+from realeyes.service.logs import configure_json_logging
 from realeyes.service.middleware import RequestContext
 from realeyes.service.routes import analyses, compat, jobs, system
 from realeyes.service.settings import ServiceSettings
@@ -71,6 +73,8 @@ def build_state(settings: ServiceSettings, engine_settings: Settings) -> Service
 def create_app(settings: ServiceSettings | None = None, engine_settings: Settings | None = None) -> FastAPI:
     settings = settings or ServiceSettings()
     engine_settings = engine_settings or Settings()
+    if os.environ.get("REALEYES_LOG_FORMAT") == "json":  # set by `realeyes serve`, so every process logs JSON
+        configure_json_logging()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from realeyes.errors import RealEyesError
+
+MIGRATION_LOCK_KEY = 0x5245414C  # "REAL": any constant, the same in every process
 
 
 class DatabaseUnavailable(RealEyesError):
@@ -51,11 +54,27 @@ class Database:
             raise DatabaseUnavailable(f"database unreachable: {type(exc).__name__}") from exc
 
     def upgrade(self) -> None:
-        """Apply every Alembic migration (idempotent)."""
-        with self.engine.begin() as connection:
+        """Apply every Alembic migration (idempotent). Several processes or replicas starting together take
+        turns: an advisory lock on PostgreSQL, a file lock next to a SQLite database."""
+        with self._migration_lock(), self.engine.begin() as connection:
+            if not self.is_sqlite:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             config = alembic_config(self.url)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        database = make_url(self.url).database
+        if not self.is_sqlite or not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrate.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def dispose(self) -> None:
         self.engine.dispose()
