@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # Learned models: bundles and models/registry.json (which bundle is promoted for each task).
     models_dir: Path = Field(DEFAULT_MODELS_DIR, description="Folder of model bundles and registry.json.")
 
+    # Video: frames sampled per second, and limits refused with a clear error before decoding.
+    video_fps: float = Field(2.0, gt=0.0, le=30.0, description="Frames analysed per second of video.")
+    video_max_seconds: float = Field(1800.0, gt=0.0, description="Longest video analysed, in seconds.")
+    video_max_frames: int = Field(3600, gt=0, description="Most frames sampled from one video.")
+
     # Maps (heatmaps) are kept at most this many pixels on their longer side to bound memory.
     map_max_side: int = Field(2048, ge=64)
 

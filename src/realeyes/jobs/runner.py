@@ -15,11 +15,13 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from realeyes import progress
 from realeyes.errors import MediaError
 from realeyes.service.analyses import Analyses
 from realeyes.store import Database, Job, JobStatus
 
 log = logging.getLogger(__name__)
+PROGRESS_INTERVAL_SECONDS = 0.5
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"  # which process analysed an item (shows how work spreads)
 
 
@@ -50,11 +52,12 @@ class JobRunner:
         try:
             for index in range(job.done, len(job.items)):
                 self._check_cancelled(job_id)
-                result = self._run_item(job.items[index], job.api_key_id)
+                with progress.listening(self._progress_writer(job_id)):
+                    result = self._run_item(job.items[index], job.api_key_id)
                 with self.database.session() as session:
                     row = session.get_one(Job, job_id)
                     row.results = [*row.results, result]
-                    row.done = index + 1
+                    row.done, row.item_progress = index + 1, 0.0
             self._finish(job_id, JobStatus.succeeded)
         except JobCancelled:
             self._finish(job_id, JobStatus.cancelled)
@@ -88,6 +91,20 @@ class JobRunner:
             "p_fake": analysis.p_fake,
             "worker": WORKER_ID,
         }
+
+    def _progress_writer(self, job_id: str) -> progress.Listener:
+        """Store a long item's progress (a video's sampled frames), at most every half second."""
+        last = 0.0
+
+        def write(fraction: float) -> None:
+            nonlocal last
+            if time.monotonic() - last < PROGRESS_INTERVAL_SECONDS:
+                return
+            last = time.monotonic()
+            with self.database.session() as session:
+                session.execute(update(Job).where(Job.id == job_id).values(item_progress=fraction))
+
+        return write
 
     def _claim(self, job_id: str) -> Job | None:
         now = datetime.now(UTC)

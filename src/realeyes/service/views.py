@@ -60,7 +60,11 @@ def job_view(job: Job) -> dict[str, Any]:
         "id": job.id,
         "kind": job.kind,
         "status": job.status,
-        "progress": {"done": job.done, "total": len(job.items)},
+        "progress": {
+            "done": job.done,
+            "total": len(job.items),
+            "fraction": round(min(1.0, (job.done + job.item_progress) / max(1, len(job.items))), 4),
+        },
         "created_at": utc(job.created_at),
         "started_at": utc(job.started_at),
         "finished_at": utc(job.finished_at),

@@ -99,6 +99,7 @@ class Job(Base):
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     items: Mapped[list[Any]] = mapped_column()  # [{"name", "sha256"}] of the stored inputs
     done: Mapped[int] = mapped_column(Integer, default=0)
+    item_progress: Mapped[float] = mapped_column(Float, default=0.0)  # of the item being analysed (videos)
     results: Mapped[list[Any]] = mapped_column(default=list)  # per finished item, in order
     error: Mapped[str | None] = mapped_column(Text)
     api_key_id: Mapped[str | None] = mapped_column(String(32))

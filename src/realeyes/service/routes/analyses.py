@@ -34,6 +34,13 @@ def clean_filename(name: str | None) -> str:
     return "".join(ch for ch in base if ch.isprintable())[:255] or "upload"
 
 
+def refuse_video(data: bytes) -> None:
+    """Videos take seconds to minutes: they go through POST /v1/jobs, which reports progress."""
+    found = sniff_format(data[:64])
+    if found is not None and found.kind == "video":
+        raise ApiError(422, "video_requires_job", "videos are long work: send them to POST /v1/jobs (field 'files')")
+
+
 def _load(state: ServiceState, analysis_id: str) -> tuple[Analysis, list[Feedback]]:
     with state.database.session() as session:
         analysis = session.get(Analysis, analysis_id)
@@ -51,6 +58,7 @@ def create_analysis(
     maps: Annotated[bool, Query(description="Include the maps as base64 PNG in `maps_base64`.")] = False,
 ) -> dict[str, Any]:
     data = file.file.read(state.engine.settings.max_bytes + 1)
+    refuse_video(data)
     with state.analysis_slots:  # CPU-bound: at most N analyses at once per process
         outcome = state.analyses.analyze(data, clean_filename(file.filename), caller.key_id)
     if outcome.cached:

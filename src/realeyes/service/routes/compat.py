@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 
 from realeyes.service.auth import Principal
 from realeyes.service.deps import analyze_caller, get_state
-from realeyes.service.routes.analyses import clean_filename
+from realeyes.service.routes.analyses import clean_filename, refuse_video
 from realeyes.service.state import ServiceState
 
 router = APIRouter(tags=["compatibility"])
@@ -22,6 +22,7 @@ def predict(
     file: Annotated[UploadFile, File()],
 ) -> dict[str, Any]:
     data = file.file.read(state.engine.settings.max_bytes + 1)
+    refuse_video(data)
     with state.analysis_slots:
         analysis = state.analyses.analyze(data, clean_filename(file.filename), caller.key_id).analysis
     p_fake = round(analysis.p_fake, 4)

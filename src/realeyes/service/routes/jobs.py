@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import JSONResponse
 
+from realeyes.media import sniff_format
 from realeyes.service.auth import Principal
 from realeyes.service.deps import analyze_caller, get_state
 from realeyes.service.errors import ApiError
@@ -68,13 +69,20 @@ def _unzip(data: bytes, files: list[tuple[str, bytes]], budget: int, max_files: 
     return budget
 
 
-@router.post("", status_code=202, summary="Start a batch job (images or a zip)")
+def _is_video(data: bytes) -> bool:
+    found = sniff_format(data[:64])
+    return found is not None and found.kind == "video"
+
+
+@router.post("", status_code=202, summary="Start a job: a video, a batch of images, or a zip")
 def create_job(
     state: State, caller: Caller, files: Annotated[list[UploadFile], File(description="Images, or one zip.")]
 ) -> JSONResponse:
-    items = [{"name": name, "sha256": state.files.put_upload(data)} for name, data in _unpack(state, files)]
+    unpacked = _unpack(state, files)
+    items = [{"name": name, "sha256": state.files.put_upload(data)} for name, data in unpacked]
+    kind = "video" if all(_is_video(data) for _, data in unpacked) else "batch"
     with state.database.session() as session:
-        job = Job(kind="batch", items=items, api_key_id=caller.key_id, heartbeat_at=datetime.now(UTC))
+        job = Job(kind=kind, items=items, api_key_id=caller.key_id, heartbeat_at=datetime.now(UTC))
         session.add(job)
     try:
         state.queue.enqueue(job.id)

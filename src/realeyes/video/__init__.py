@@ -1,0 +1,1 @@
+"""Video: decoding and sampling, faces, per-frame evidence, aggregation and a timeline."""

@@ -1,0 +1,98 @@
+"""The video analyzer through the Engine, the CLI and the job API."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import SHIPPED_MODELS
+from realeyes import Engine
+from realeyes.cli import main
+from realeyes.config import Settings
+from realeyes.video.aggregate import aggregate
+from realeyes.video.faces import Box, FaceTracker, face_crop
+from service.conftest import make_client  # noqa: F401 - the fixture
+from video.video_media import encode_video
+
+
+def video_evidence(verdict_dict: dict) -> dict:
+    return next(e for e in verdict_dict["evidence"] if e["analyzer"] == "video")
+
+
+def test_a_video_gets_a_timeline_and_the_dfd_meta_fields() -> None:
+    verdict = Engine().analyze(encode_video(seconds=3.0, fps=25)).to_dict()
+    evidence = video_evidence(verdict)
+    meta = evidence["details"]["meta"]
+    assert meta["source_fps"] == 25 and meta["sampling_fps"] == 2.0 and meta["sampling_step_frames"] == 12
+    assert meta["sampled_frames"] == 6 and meta["complete"] is True
+    assert meta["frames_with_faces"] == 0 and meta["face_detect_rate"] == 0.0  # no faces in these frames
+    assert [entry["time"] for entry in evidence["details"]["timeline"]] == [0.0, 0.52, 1.0, 1.52, 2.0, 2.52]
+    assert evidence["score"] is None and "no face-forgery or classifier model" in evidence["summary"]
+    assert {e["analyzer"] for e in verdict["evidence"]} == {"c2pa", "video"}  # no pixel analyzer on a container
+
+
+def test_with_the_shipped_classifier_frames_are_scored() -> None:
+    verdict = Engine(Settings(models_dir=SHIPPED_MODELS)).analyze(encode_video(seconds=2.0, size=(640, 480)))
+    evidence = video_evidence(verdict.to_dict())
+    assert all(0 <= entry["frame_score"] <= 1 for entry in evidence["details"]["timeline"])
+    assert evidence["score"] is not None and evidence["details"]["aggregation"]["source"] in ("faces", "frames")
+    frames = evidence["details"]["suspicious_frames"]
+    assert 1 <= len(frames) <= 3 and frames[0]["jpeg_base64"]
+
+
+def test_scan_cli_reports_a_video(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(encode_video(seconds=2.0))
+    result = CliRunner().invoke(main, ["scan", str(clip), "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)[0]
+    assert record["media"]["kind"] == "video" and video_evidence(record)["details"]["meta"]["sampled_frames"] == 4
+
+
+def test_tracks_follow_a_moving_face_and_split_distant_ones() -> None:
+    tracker = FaceTracker()
+    assert tracker.update(0, [Box(100, 100, 80, 80), Box(400, 100, 80, 80)]) == [0, 1]
+    assert tracker.update(1, [Box(405, 104, 80, 80), Box(110, 102, 80, 80)]) == [1, 0]
+    assert tracker.update(2, [Box(700, 300, 60, 60)]) == [2]
+
+
+def test_face_crop_is_square_with_margin_and_pads_at_the_border() -> None:
+    import numpy as np
+
+    frame = np.zeros((200, 300, 3), dtype=np.uint8)
+    frame[50:150, 100:200] = 255  # the "face" box
+    crop = face_crop(frame, Box(100, 50, 100, 100), size=64, margin=0.25)
+    assert crop.shape == (64, 64, 3)
+    assert crop[32, 32].tolist() == [255, 255, 255] and crop[2, 2].tolist() == [0, 0, 0]  # margin shows context
+    assert face_crop(frame, Box(0, 0, 60, 60), size=32).shape == (32, 32, 3)  # leaves the frame: reflected
+
+
+def test_aggregation_takes_the_most_suspicious_persistent_person() -> None:
+    def entry(faces: list[tuple[int, float]], frame_score: float = 0.2) -> dict:
+        return {"frame_score": frame_score, "faces": [{"track": t, "score": s} for t, s in faces]}
+
+    timeline = [entry([(0, 0.1), (1, 0.9)]), entry([(0, 0.2), (1, 0.8)]), entry([(0, 0.1), (2, 0.99)])]
+    result = aggregate(timeline, face_threshold=0.5)
+    assert result.source == "faces" and result.score == pytest.approx(0.85)  # track 2 was seen once: ignored
+    assert result.details["frames_over_face_threshold"] == 1.0
+    assert aggregate([entry([]), entry([], 0.6)], 0.5).source == "frames"
+
+
+def test_videos_go_through_jobs_with_progress(make_client) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    client = make_client()
+    data = encode_video(seconds=4.0)
+    refused = client.post("/v1/analyses", files={"file": ("clip.mp4", data, "video/mp4")})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "video_requires_job"
+    job = client.post("/v1/jobs", files=[("files", ("clip.mp4", data, "video/mp4"))]).json()
+    assert job["kind"] == "video"
+    deadline = time.monotonic() + 60
+    while (status := client.get(f"/v1/jobs/{job['id']}").json())["status"] not in ("succeeded", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert status["status"] == "succeeded" and status["progress"]["fraction"] == 1.0
+    analysis = client.get(f"/v1/analyses/{status['result']['items'][0]['analysis_id']}").json()
+    assert analysis["media"]["kind"] == "video"
+    assert len(video_evidence(analysis)["details"]["timeline"]) == 8
