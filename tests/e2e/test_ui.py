@@ -379,3 +379,28 @@ def test_a_file_the_server_rejects_shows_the_api_error_message(
     expect(alert).to_contain_text(message)
     expect(page.locator("#report")).to_be_hidden()
     expect(page.locator("#busy")).to_be_hidden()
+
+
+def test_a_video_becomes_a_job_and_its_report_shows_the_timeline(
+    page: Page, make_server: Callable[..., LiveServer], tmp_path: Path, artifacts: Path
+) -> None:
+    from video.video_media import encode_video
+
+    clip = tmp_path / "interview.mp4"
+    clip.write_bytes(encode_video(seconds=3.0, size=(480, 270)))
+    server = make_server().start()
+    open_app(page, server)
+
+    page.locator("#file-input").set_input_files(clip)
+    job = page.locator("#job")
+    expect(job).to_have_attribute("data-status", "succeeded", timeout=30_000)
+    expect(page.locator("#job-status")).to_contain_text("100% of the video analysed")
+    page.get_by_role("link", name=f"Open the report for {clip.name}").click()
+    expect(page.locator("#report-heading")).to_have_text(clip.name)
+    timeline = page.locator("#timeline")
+    expect(timeline).to_be_visible()
+    expect(timeline.locator("svg[role=img] circle.series-frame")).to_have_count(6)  # 3 s at 2 frames per second
+    expect(page.locator("#timeline-meta")).to_contain_text("6 frames sampled at 2 per second")
+    expect(page.locator("#timeline-frames img").first).to_be_visible()
+    expect(page.locator("#timeline-table-body tr")).to_have_count(6)
+    page.screenshot(path=artifacts / "ui-video.png", full_page=True)

@@ -162,7 +162,10 @@ def test_polyglot_jpeg_with_appended_zip_is_decoded_and_flagged(photo: np.ndarra
 def test_containers_without_a_pixel_decoder_keep_their_bytes_for_provenance(head: bytes, kind: str, name: str) -> None:
     media = load_media(head + b"\0" * 64)
     assert (media.kind, media.format.name, media.has_pixels) == (kind, name, False)
-    assert media.notes and "provenance" in media.notes[0]
+    if kind == "video":  # the video analyzer decodes the frames itself: nothing to apologise for
+        assert media.notes == []
+    else:
+        assert media.notes and "provenance" in media.notes[0]
 
 
 def test_sniff_tells_heif_from_avif_by_brand() -> None:

@@ -24,8 +24,7 @@ pillow_heif.register_heif_opener()
 
 MediaSource = bytes | bytearray | memoryview | str | os.PathLike[str]
 _SNIFF_BYTES = 512
-_PIXELLESS_NOTES = {
-    "video": "Video container recognised; frame analysis is not available yet, so only provenance was checked.",
+_PIXELLESS_NOTES = {  # videos need none: the video analyzer decodes their frames itself
     "document": "Document container recognised; only provenance was checked.",
     "image": "No pixel decoder for this format; only provenance was checked.",
 }
@@ -44,7 +43,8 @@ def load_media(source: MediaSource, settings: Settings | None = None) -> Media:
             "WebP, GIF, BMP, TIFF, HEIC/HEIF and AVIF (formats are recognised from content, not file names)."
         )
     if not fmt.decodable:
-        return Media(data=data, format=fmt, source=name, notes=[_PIXELLESS_NOTES[fmt.kind]])
+        note = _PIXELLESS_NOTES.get(fmt.kind)
+        return Media(data=data, format=fmt, source=name, notes=[note] if note else [])
     return _decode_image(data, fmt, name, settings)
 
 

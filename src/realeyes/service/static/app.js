@@ -81,7 +81,7 @@ async function analyseFile(file) {
 async function startBatch(files) {
   $('report').hidden = true;
   $('job').hidden = true;
-  setBusy(`Uploading ${files.length} files for a batch job…`);
+  setBusy(files.length === 1 ? `Uploading ${files[0].name} for analysis…` : `Uploading ${files.length} files for a batch job…`);
   try {
     const job = await createJob(files);
     goTo(`#/jobs/${encodeURIComponent(job.id)}`);
@@ -95,7 +95,9 @@ async function startBatch(files) {
 function onFiles(files) {
   clearError();
   const isZip = (f) => /\.zip$/i.test(f.name) || f.type === 'application/zip';
-  if (files.length === 1 && !isZip(files[0])) analyseFile(files[0]);
+  // Videos are long work: they always go through a job, which reports progress.
+  const isVideo = (f) => f.type.startsWith('video/') || /\.(mp4|m4v|mov|webm|mkv|avi)$/i.test(f.name);
+  if (files.length === 1 && !isZip(files[0]) && !isVideo(files[0])) analyseFile(files[0]);
   else startBatch(files);
 }
 

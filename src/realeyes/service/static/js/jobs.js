@@ -1,4 +1,4 @@
-// Batch jobs: several files (or a .zip) go to /v1/jobs; the page polls the job until it reaches a final state.
+// Jobs: videos, several files or a .zip go to /v1/jobs; the page polls the job until it reaches a final state.
 
 import { getJSON, postForm, request } from './api.js';
 import { $, announce, el, labelBadge, percent } from './dom.js';
@@ -39,10 +39,13 @@ function renderJob(job) {
   const status = STATUS_TEXT[job.status] || job.status;
   $('job').dataset.status = job.status;
   const failed = (job.result?.items || []).filter((item) => item.error).length;
-  $('job-status').textContent = `${status} — ${done} of ${total} ${total === 1 ? 'file' : 'files'} processed`
-    + (failed ? ` (${failed} could not be analysed)` : '');
-  $('job-progress').max = Math.max(total, 1);
-  $('job-progress').value = done;
+  $('job-status').textContent = job.kind === 'video' && total === 1
+    ? `${status} — ${Math.round((job.progress.fraction ?? 0) * 100)}% of the video analysed`
+    : `${status} — ${done} of ${total} ${total === 1 ? 'file' : 'files'} processed`
+      + (failed ? ` (${failed} could not be analysed)` : '');
+  // fraction includes the item in progress (a video's sampled frames), so long single-file jobs move too.
+  $('job-progress').max = 1;
+  $('job-progress').value = job.progress.fraction ?? done / Math.max(total, 1);
   $('job-cancel').hidden = FINAL.has(job.status);
   $('job-error').hidden = !job.error;
   $('job-error').textContent = job.error || '';
@@ -68,7 +71,7 @@ export async function showJob(id, showError) {
       if (currentId !== id) return; // the user navigated away while the request was in flight
       renderJob(job);
       if (FINAL.has(job.status)) {
-        announce(`Batch job ${STATUS_TEXT[job.status].toLowerCase()}: ${job.progress.done} of ${job.progress.total} files processed.`);
+        announce(`Job ${STATUS_TEXT[job.status].toLowerCase()}: ${job.progress.done} of ${job.progress.total} files processed.`);
         currentId = null;
         return;
       }
@@ -87,7 +90,7 @@ export function initJobs(showError) {
     $('job-cancel').disabled = true;
     try {
       await request(`/v1/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' });
-      announce('Cancelling the batch job…');
+      announce('Cancelling the job…');
     } catch (error) {
       // The job may have ended between the last poll and the click: that is not a failure worth a banner.
       if (error.code === 'job_finished') announce('The job had already finished.');

@@ -2,9 +2,10 @@
 // evidence. Images are fetched through the API (auth) and displayed from blob: URLs.
 
 import { loadImage, releaseScope, request } from './api.js';
-import { $, el, formatBytes, formatDate, formatMs } from './dom.js';
+import { $, el, formatBytes, formatDate, formatMs, show } from './dom.js';
 import { renderEvidenceTable, renderProvenance } from './provenance.js';
 import { renderTabs } from './tabs.js';
+import { renderTimeline } from './timeline.js';
 import { renderVerdict } from './verdict.js';
 
 const SCOPE = 'report';
@@ -125,8 +126,14 @@ export async function renderReport(analysis) {
   renderVerdict(analysis);
   renderProvenance(analysis);
   renderEvidenceTable(analysis);
-  renderMaps(analysis);
+  renderTimeline(analysis);
+  // A video has no single picture: its timeline and frames replace the image viewer and the forensic maps.
+  const isVideo = analysis.media?.kind === 'video';
+  show(document.querySelector('#report .viewer'), !isVideo);
+  show(document.querySelector('#report .maps'), !isVideo);
   $('report').hidden = false;
+  if (isVideo) return;
+  renderMaps(analysis);
   // The verdict is useful before the pixels arrive: load images last, in parallel.
   await Promise.all([renderImage(analysis), renderMask(analysis)]);
 }
