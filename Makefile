@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 # to embed reference marks, and what it needs for that is installed already.
 install-dev: $(VENV)/.installed-dev
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e ".[dev,train]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,train,ops]"
 	$(BIN)/python -m pip install --quiet --no-deps invisible-watermark==0.2.0
 	touch $@
 
@@ -51,6 +51,13 @@ model: install-dev
 	$(BIN)/realeyes data prepare --workdir $(RUN)
 	$(BIN)/realeyes train --workdir $(RUN) --minutes 35 --eval-every 300
 	$(BIN)/realeyes export --workdir $(RUN) --version $(VERSION)
+
+# Operations checks alone (tests/deploy): Dockerfile, compose, Kubernetes, Prometheus, Grafana, Airflow, bandit,
+# detect-secrets. Installs the tools that need their own environments first (docs/OPERATIONS.md).
+.PHONY: check-ops
+check-ops: install-dev
+	scripts/install_ops_tools.sh
+	$(BIN)/pytest tests/deploy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
