@@ -20,7 +20,7 @@ from realeyes.training.model import ClassifierConfig, ResidualClassifier
 
 
 def load_checkpoint(path: Path) -> tuple[ResidualClassifier, dict[str, Any]]:
-    checkpoint = torch.load(path, weights_only=False)
+    checkpoint = torch.load(path, weights_only=True)  # plain dicts and tensors: no pickled code runs
     model_config = checkpoint["config"]["model"]
     model = ResidualClassifier(
         ClassifierConfig(widths=tuple(model_config["widths"]), residual_gain=model_config["residual_gain"])
