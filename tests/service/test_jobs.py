@@ -14,9 +14,9 @@ from service.service_media import jpeg_bytes, zip_of
 def test_a_batch_runs_to_completion_with_per_item_results(client) -> None:  # type: ignore[no-untyped-def]
     files = [(f"p{i}.jpg", jpeg_bytes(seed=30 + i)) for i in range(3)] + [("notes.txt", b"plain text")]
     job = submit(client, files)
-    assert job["status"] == "queued" and job["progress"] == {"done": 0, "total": 4}
+    assert job["status"] == "queued" and job["progress"] == {"done": 0, "total": 4, "fraction": 0.0}
     done = wait_for(client, job["id"], finished)
-    assert done["status"] == "succeeded" and done["progress"] == {"done": 4, "total": 4}
+    assert done["status"] == "succeeded" and done["progress"] == {"done": 4, "total": 4, "fraction": 1.0}
     items = done["result"]["items"]
     assert [item["name"] for item in items] == ["p0.jpg", "p1.jpg", "p2.jpg", "notes.txt"]
     assert items[3]["error"]["code"] == "unsupported_media"
@@ -96,3 +96,13 @@ def test_a_job_that_keeps_failing_ends_failed_with_the_reason(make_client, monke
     monkeypatch.setattr(analyses, "analyze", broken)
     job = wait_for(client, submit(client, [("f.jpg", jpeg_bytes(seed=70))])["id"], finished, timeout=30)
     assert job["status"] == "failed" and "disk full" in job["error"] and job["attempts"] == 2
+
+
+def test_a_file_over_the_size_limit_is_refused_at_intake(make_client) -> None:  # type: ignore[no-untyped-def]
+    from realeyes.config import Settings
+
+    client = make_client(engine_settings=Settings(max_bytes=10_000))
+    big = jpeg_bytes(seed=71, width=640, height=480)
+    assert len(big) > 10_000
+    response = client.post("/v1/jobs", files=[("files", ("big.jpg", big, "image/jpeg"))])
+    assert response.status_code == 413 and "REALEYES_MAX_BYTES" in response.json()["error"]["message"]

@@ -58,7 +58,7 @@ def test_a_worker_process_runs_jobs_from_redis(cluster) -> None:  # type: ignore
     worker()
     job = submit(client, [(f"w{i}.jpg", jpeg_bytes(seed=80 + i)) for i in range(3)])
     done = wait_for(client, job["id"], finished, timeout=60)
-    assert done["status"] == "succeeded" and done["progress"] == {"done": 3, "total": 3}
+    assert done["status"] == "succeeded" and done["progress"] == {"done": 3, "total": 3, "fraction": 1.0}
     assert all("analysis_id" in item for item in done["result"]["items"])
 
 
@@ -76,7 +76,7 @@ def test_a_job_survives_its_worker_being_killed(cluster) -> None:  # type: ignor
 
     worker()
     done = wait_for(client, job["id"], finished, timeout=90)
-    assert done["status"] == "succeeded" and done["progress"] == {"done": 30, "total": 30}
+    assert done["status"] == "succeeded" and done["progress"] == {"done": 30, "total": 30, "fraction": 1.0}
     assert done["attempts"] == 2
     names = [item["name"] for item in done["result"]["items"]]
     assert names == [name for name, _ in files]  # every item exactly once, in order

@@ -1,11 +1,10 @@
-"""/v1/jobs: long work (batches of images or a zip) accepted with 202 and followed by polling."""
+"""/v1/jobs: long work (a video, a batch of images or a zip) accepted with 202 and followed by polling."""
 
 from __future__ import annotations
 
-import io
 import zipfile
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import JSONResponse
@@ -25,64 +24,66 @@ State = Annotated[ServiceState, Depends(get_state)]
 Caller = Annotated[Principal, Depends(analyze_caller)]
 
 
-def _unpack(state: ServiceState, uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
-    """The files of the batch; a zip is expanded with limits on count and size checked while reading, so a
-    zip bomb is refused rather than inflated."""
-    settings = state.settings
-    files: list[tuple[str, bytes]] = []
-    budget = settings.max_job_bytes
-    for upload in uploads:
-        data = upload.file.read(budget + 1)
-        budget -= len(data)
-        if budget < 0:
-            raise ApiError(413, "payload_too_large", f"the batch exceeds {settings.max_job_bytes} bytes")
-        if zipfile.is_zipfile(io.BytesIO(data)):
-            budget = _unzip(data, files, budget, settings.max_job_files, state.engine.settings.max_bytes)
+class BatchIntake:
+    """Stores a batch's files one at a time as they are read (a zip member by member), so memory holds at most
+    one file whatever the batch size; count and size limits are checked while reading, so a zip bomb is
+    refused rather than inflated. Files already stored when a limit trips stay until retention removes them."""
+
+    def __init__(self, state: ServiceState) -> None:
+        self.state = state
+        self.budget = state.settings.max_job_bytes
+        self.max_file = state.engine.settings.max_bytes
+        self.items: list[dict[str, str]] = []
+        self.all_videos = True
+
+    def add_upload(self, upload: UploadFile) -> None:
+        if zipfile.is_zipfile(upload.file):  # reads the central directory only
+            upload.file.seek(0)
+            self._add_zip(upload.file)
         else:
-            files.append((clean_filename(upload.filename), data))
-        if len(files) > settings.max_job_files:
-            raise ApiError(413, "payload_too_large", f"a batch holds at most {settings.max_job_files} files")
-    if not files:
-        raise ApiError(422, "invalid_request", "the batch holds no files")
-    return files
+            upload.file.seek(0)
+            self._add(clean_filename(upload.filename), upload.file)
 
+    def _add(self, name: str, stream: IO[bytes]) -> None:
+        if len(self.items) >= self.state.settings.max_job_files:
+            raise ApiError(413, "payload_too_large", f"a batch holds at most {self.state.settings.max_job_files} files")
+        data = stream.read(min(self.budget, self.max_file) + 1)  # capped: a zip member's declared size may lie
+        if len(data) > self.max_file:
+            raise ApiError(
+                413, "payload_too_large", f"{name} is larger than {self.max_file} bytes (REALEYES_MAX_BYTES)"
+            )
+        self.budget -= len(data)
+        if self.budget < 0:
+            raise ApiError(413, "payload_too_large", f"the batch exceeds {self.state.settings.max_job_bytes} bytes")
+        self.items.append({"name": name, "sha256": self.state.files.put_upload(data)})
+        found = sniff_format(data[:64])
+        self.all_videos = self.all_videos and found is not None and found.kind == "video"
 
-def _unzip(data: bytes, files: list[tuple[str, bytes]], budget: int, max_files: int, max_file: int) -> int:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for info in archive.infolist():
-                name = clean_filename(info.filename)
-                if info.is_dir() or name.startswith(".") or info.filename.startswith("__MACOSX/"):
-                    continue
-                if len(files) >= max_files:
-                    raise ApiError(413, "payload_too_large", f"a batch holds at most {max_files} files")
-                with archive.open(info) as member:  # read with a cap: the declared size may lie
-                    content = member.read(min(budget, max_file) + 1)
-                if len(content) > max_file:
-                    raise ApiError(413, "payload_too_large", f"{name} inflates beyond {max_file} bytes")
-                budget -= len(content)
-                if budget < 0:
-                    raise ApiError(413, "payload_too_large", "the zip inflates beyond the batch size limit")
-                files.append((name, content))
-    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:
-        raise ApiError(422, "corrupt_media", f"the zip cannot be read: {exc}") from exc
-    return budget
-
-
-def _is_video(data: bytes) -> bool:
-    found = sniff_format(data[:64])
-    return found is not None and found.kind == "video"
+    def _add_zip(self, source: IO[bytes]) -> None:
+        try:
+            with zipfile.ZipFile(source) as archive:
+                for info in archive.infolist():
+                    name = clean_filename(info.filename)
+                    if info.is_dir() or name.startswith(".") or info.filename.startswith("__MACOSX/"):
+                        continue
+                    with archive.open(info) as member:
+                        self._add(name, member)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:
+            raise ApiError(422, "corrupt_media", f"the zip cannot be read: {exc}") from exc
 
 
 @router.post("", status_code=202, summary="Start a job: a video, a batch of images, or a zip")
 def create_job(
     state: State, caller: Caller, files: Annotated[list[UploadFile], File(description="Images, or one zip.")]
 ) -> JSONResponse:
-    unpacked = _unpack(state, files)
-    items = [{"name": name, "sha256": state.files.put_upload(data)} for name, data in unpacked]
-    kind = "video" if all(_is_video(data) for _, data in unpacked) else "batch"
+    intake = BatchIntake(state)
+    for upload in files:
+        intake.add_upload(upload)
+    if not intake.items:
+        raise ApiError(422, "invalid_request", "the batch holds no files")
+    kind = "video" if intake.all_videos else "batch"
     with state.database.session() as session:
-        job = Job(kind=kind, items=items, api_key_id=caller.key_id, heartbeat_at=datetime.now(UTC))
+        job = Job(kind=kind, items=intake.items, api_key_id=caller.key_id, heartbeat_at=datetime.now(UTC))
         session.add(job)
     try:
         state.queue.enqueue(job.id)
