@@ -11,7 +11,7 @@ import numpy as np
 import realeyes
 from realeyes.analyzers import Analyzer, ErrorInfo, Evidence, Map, create, list_analyzers
 from realeyes.config import Settings
-from realeyes.errors import ModelUnavailable
+from realeyes.errors import MediaError, ModelUnavailable
 from realeyes.fusion import FusionModel, decide
 from realeyes.media import Media, MediaSource, load_media
 from realeyes.verdict import Verdict
@@ -96,6 +96,8 @@ class Engine:
         try:
             evidence = analyzer.analyze(media)
             _check_maps(evidence.maps)
+        except MediaError:
+            raise  # the file itself is bad (e.g. a video whose frames cannot be decoded): the caller's error
         except Exception as exc:
             # One line for operators; the traceback only at debug level, so clients never see one by default.
             log.error("analyzer %s failed on %s: %s", analyzer.name, media.source or "<bytes>", exc)

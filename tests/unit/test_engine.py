@@ -53,10 +53,9 @@ def test_unknown_analyzer_is_refused_at_construction() -> None:
         Engine(analyzers=["ela", "magic"])
 
 
-def test_video_container_gets_provenance_only(engine: Engine) -> None:
-    verdict = engine.analyze(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\0" * 100)
-    assert [e.analyzer for e in verdict.evidence] == ["c2pa"]
-    assert verdict.label == "inconclusive" and "only provenance" in verdict.notes[0]
+def test_a_video_whose_frames_cannot_be_read_is_a_media_error(engine: Engine) -> None:
+    with pytest.raises(CorruptMedia, match="cannot be opened"):
+        engine.analyze(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\0" * 100)
 
 
 def test_media_errors_reach_the_caller_typed(engine: Engine) -> None:

@@ -25,7 +25,7 @@ def test_built_in_analyzers_are_registered_provenance_first() -> None:
 
 
 def test_unknown_name_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownAnalyzer, match="Known analyzers: c2pa, classifier, ela, metadata"):
+    with pytest.raises(UnknownAnalyzer, match="Known analyzers: c2pa, classifier, ela, localizer, metadata"):
         create("deepfake-9000")
 
 

@@ -1,4 +1,5 @@
-"""Command line for the model pipeline: data prepare, train, export, evaluate, models. Torch loads lazily."""
+"""Command line for the model pipeline: data prepare, train, export, evaluate, models, and the localizer's own
+prepare/train/export/evaluate group. Torch loads lazily."""
 
 from __future__ import annotations
 

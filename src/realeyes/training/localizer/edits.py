@@ -48,7 +48,7 @@ def match_colour(content: np.ndarray, photo: np.ndarray, region: np.ndarray) -> 
     target = photo[region].astype(np.float32)
     gain = (target.std(axis=0) + 1.0) / (source.std(axis=0) + 1.0)
     matched = (content.astype(np.float32) - source.mean(axis=0)) * gain + target.mean(axis=0)
-    return np.clip(np.round(matched), 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(np.round(matched), 0, 255), dtype=np.uint8)
 
 
 def copy_move(inputs: EditInputs, rng: np.random.Generator) -> np.ndarray:
@@ -57,8 +57,10 @@ def copy_move(inputs: EditInputs, rng: np.random.Generator) -> np.ndarray:
     dy = int(rng.integers(height // 5, max(height // 5 + 1, height // 2))) * int(rng.choice([-1, 1]))
     dx = int(rng.integers(width // 5, max(width // 5 + 1, width // 2))) * int(rng.choice([-1, 1]))
     source = inputs.photo[:, ::-1] if rng.random() < 0.25 else inputs.photo
-    shift = np.float32([[1, 0, dx], [0, 1, dy]])
-    return np.asarray(cv2.warpAffine(np.ascontiguousarray(source), shift, (width, height), borderMode=cv2.BORDER_REFLECT))
+    shift = np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32)
+    return np.asarray(
+        cv2.warpAffine(np.ascontiguousarray(source), shift, (width, height), borderMode=cv2.BORDER_REFLECT)
+    )
 
 
 def inpaint(inputs: EditInputs, rng: np.random.Generator) -> np.ndarray:
@@ -81,7 +83,8 @@ def resample(inputs: EditInputs, rng: np.random.Generator) -> np.ndarray:
     interpolation = int(rng.choice([cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_NEAREST]))
     if rng.random() < 0.5:
         scale = float(rng.uniform(0.3, 0.75))
-        small = cv2.resize(inputs.photo, (max(1, round(width * scale)), max(1, round(height * scale))), cv2.INTER_AREA)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        small = cv2.resize(inputs.photo, size, interpolation=cv2.INTER_AREA)
         return np.asarray(cv2.resize(small, (width, height), interpolation=interpolation))
     rows, cols = np.nonzero(inputs.region)
     centre = (float(cols.mean()), float(rows.mean()))

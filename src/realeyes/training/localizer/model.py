@@ -9,6 +9,7 @@ the top 1 % of pixel logits (global_logit), so a tiled image scores like a whole
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -32,6 +33,19 @@ def _conv(inputs: int, outputs: int, stride: int = 1, kernel: int = 3) -> nn.Seq
     )
 
 
+class UpBlock(nn.Module):
+    """Upsample coarse features to a skip connection's size and fuse them with it."""
+
+    def __init__(self, coarse: int, skip: int, width: int) -> None:
+        super().__init__()
+        self.reduce = _conv(coarse, width, kernel=1)  # fewer channels before the (costlier) finer resolution
+        self.fuse = _conv(width + skip, width)
+
+    def forward(self, coarse: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        up = functional.interpolate(self.reduce(coarse), size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return torch.as_tensor(self.fuse(torch.cat([up, skip], dim=1)))
+
+
 class ManipulationLocalizer(nn.Module):
     """RGB in [0, 1] (N, 3, H, W) -> per-pixel manipulation logits (N, 1, H, W)."""
 
@@ -41,25 +55,23 @@ class ManipulationLocalizer(nn.Module):
         widths = config.encoder
         self.stem = _conv(3, widths[0])
         stages = [_conv(widths[0], widths[1], stride=2)]  # 1/2 res: one conv only, it is the costliest level
-        for previous, width in zip(widths[1:-1], widths[2:], strict=True):
+        for previous, width in itertools.pairwise(widths[1:]):
             stages.append(nn.Sequential(_conv(previous, width, stride=2), _conv(width, width)))
         self.stages = nn.ModuleList(stages)
         skips = list(reversed(widths[1:-1]))  # 1/8, 1/4, 1/2
-        self.up = nn.ModuleList()
-        previous = widths[-1]
-        for skip, width in zip(skips, config.decoder, strict=True):
-            self.up.append(nn.ModuleList([_conv(previous, width, kernel=1), _conv(width + skip, width)]))
-            previous = width
-        self.head = nn.Conv2d(previous, 1, 1)
+        coarse = [widths[-1], *config.decoder[:-1]]
+        self.up = nn.ModuleList(
+            UpBlock(c, skip, width) for c, skip, width in zip(coarse, skips, config.decoder, strict=True)
+        )
+        self.head = nn.Conv2d(config.decoder[-1], 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = [self.stem(x - 0.5)]
         for stage in self.stages:
             features.append(stage(features[-1]))
         y = features[-1]
-        for (reduce, fuse), skip in zip(self.up, reversed(features[1:-1]), strict=True):
-            y = functional.interpolate(reduce(y), size=skip.shape[-2:], mode="bilinear", align_corners=False)
-            y = fuse(torch.cat([y, skip], dim=1))
+        for block, skip in zip(self.up, reversed(features[1:-1]), strict=True):
+            y = block(y, skip)
         logits = functional.interpolate(self.head(y), size=x.shape[-2:], mode="bilinear", align_corners=False)
         return torch.as_tensor(logits)
 

@@ -63,7 +63,8 @@ def write_fixed_set(
     """One authentic and `edits_per_photo` edited versions of each photo; edit kinds cycle so each is equally used."""
     folder.mkdir(parents=True, exist_ok=True)
     pixels = [centre_crop(rgb, config.eval_side) for rgb in _load(photos, config.crop)]
-    rows, turn = [], 0
+    rows: list[list[object]] = []
+    turn = 0
     for index, (sample, photo) in enumerate(zip(photos, pixels, strict=True)):
         rng = np.random.default_rng(stable_seed(sample.path, config.seed))
         donor = pixels[(index + 1 + int(rng.integers(len(pixels) - 1))) % len(pixels)] if len(pixels) > 1 else photo
@@ -85,7 +86,7 @@ def cache_reconstructions(
     """A random crop-sized window of the first photos (in a seeded order), passed through the autoencoder."""
     folder.mkdir(parents=True, exist_ok=True)
     chosen = sorted(photos, key=lambda s: stable_seed(s.path, config.seed))[: config.reconstructions]
-    rows = []
+    rows: list[list[object]] = []
     for sample, photo in zip(chosen, _load(chosen, config.crop), strict=True):
         rng = np.random.default_rng(stable_seed(sample.path, config.seed + 1))
         top = int(rng.integers(0, (photo.shape[0] - config.crop) // 8 + 1)) * 8
@@ -119,7 +120,6 @@ class FixedImage:
     rgb: np.ndarray
     mask: np.ndarray
     kind: str
-    compression: str
     group: str
 
 
@@ -132,7 +132,6 @@ def read_fixed_set(folder: Path) -> list[FixedImage]:
             rgb=np.asarray(Image.open(folder / row["image"]).convert("RGB")),
             mask=np.asarray(Image.open(folder / row["mask"])) > 127,
             kind=row["kind"],
-            compression=row["compression"],
             group=row["group"],
         )
         for row in rows

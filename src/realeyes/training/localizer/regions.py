@@ -12,7 +12,9 @@ AREA_RANGE = (0.02, 0.30)  # fraction of the image an edit covers
 MAX_FEATHER_SIGMA = 4.0
 
 
-def random_region(height: int, width: int, rng: np.random.Generator, area: tuple[float, float] = AREA_RANGE) -> np.ndarray:
+def random_region(
+    height: int, width: int, rng: np.random.Generator, area: tuple[float, float] = AREA_RANGE
+) -> np.ndarray:
     """A bool mask of one random shape covering a fraction of the image within `area` (redrawn until it does)."""
     for _ in range(50):
         shape = SHAPES[int(rng.integers(len(SHAPES)))]
@@ -47,7 +49,9 @@ def _rectangle(canvas: np.ndarray, target: float, rng: np.random.Generator) -> N
     width = math.sqrt(target * aspect)
     height = target / width
     x, y = _centre(canvas, height / 2, width / 2, rng)
-    cv2.rectangle(canvas, (round(x - width / 2), round(y - height / 2)), (round(x + width / 2), round(y + height / 2)), 1, -1)
+    cv2.rectangle(
+        canvas, (round(x - width / 2), round(y - height / 2)), (round(x + width / 2), round(y + height / 2)), 1, -1
+    )
 
 
 def _polygon(canvas: np.ndarray, target: float, rng: np.random.Generator) -> None:

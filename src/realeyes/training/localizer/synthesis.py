@@ -67,7 +67,11 @@ def manipulate(
     rng: np.random.Generator,
     hard_seam_probability: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The edited photo (before recompression) and its exact mask; regions are redrawn until the edit is visible."""
+    """The edited photo (before recompression) and its exact mask; regions are redrawn until the edit is visible.
+
+    After ATTEMPTS the last edit is kept whatever its strength (rare: a flat photo); its mask still follows the
+    rule, so it may be empty, and such an image is scored as authentic.
+    """
     height, width = photo.shape[:2]
     for _ in range(ATTEMPTS):
         region = random_region(height, width, rng)

@@ -24,7 +24,7 @@ from torch.nn import functional
 from realeyes.training.dataset import load_rgb
 from realeyes.training.localizer.model import LocalizerConfig, ManipulationLocalizer, global_logit
 from realeyes.training.localizer.prepare import FixedImage, read_fixed_set
-from realeyes.training.localizer.synthesis import Synthesized, SynthesisConfig, synthesize
+from realeyes.training.localizer.synthesis import SynthesisConfig, Synthesized, synthesize
 from realeyes.training.metrics import pixel_scores, roc_auc
 from realeyes.training.prepare import read_prepared
 
@@ -160,7 +160,7 @@ def train(workdir: Path, output: Path, config: TrainConfig) -> dict[str, object]
     data = TrainingImages(workdir, config)
     val_images = read_fixed_set(workdir / "val")
     val_images = val_images[:: max(1, len(val_images) // config.eval_images)][: config.eval_images]
-    model = ManipulationLocalizer(config.model).to(memory_format=torch.channels_last)
+    model = ManipulationLocalizer(config.model).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     budget, step, best, curve = config.minutes * 60, 0, -1.0, []
     started = time.monotonic()
