@@ -130,9 +130,7 @@ def main() -> None:
         try:
             logs = options.logs or Path(scratch)
             logs.mkdir(parents=True, exist_ok=True)
-            with processes([["serve", "--port", str(port), "--workers", str(options.workers)]], env, logs) as (
-                server,
-            ):
+            with processes([["serve", "--port", str(port), "--workers", str(options.workers)]], env, logs) as (server,):
                 base = f"http://127.0.0.1:{port}"
                 wait_ready(base)
                 asyncio.run(load(base, small[:20], 60, 2))  # warm-up: first requests load lazily-built state
