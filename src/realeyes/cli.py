@@ -162,8 +162,9 @@ def list_analyzers_command(as_json: bool) -> None:
 def _add_pipeline_commands() -> None:
     """The model pipeline's commands; their heavy imports (torch) happen only when one is run."""
     from realeyes.training.cli import data, evaluate_command, export_command, localizer, models, train_command
+    from realeyes.training.faces.cli import COMMANDS as FACE_COMMANDS
 
-    for command in (data, train_command, export_command, evaluate_command, models, localizer):
+    for command in (data, train_command, export_command, evaluate_command, models, localizer, *FACE_COMMANDS):
         main.add_command(command)
 
 

@@ -71,7 +71,7 @@ def test_registry_records_who_promoted_what(registry: Registry) -> None:
     for task, bundle in registry_file["promoted"].items():
         latest = [entry for entry in registry_file["history"] if entry["task"] == task][-1]
         assert latest["bundle"] == bundle and latest["promoted_at"] and latest["by"]
-    assert set(registry_file["promoted"]) == {"classifier", "localizer"}
+    assert set(registry_file["promoted"]) == {"classifier", "localizer", "face-forgery"}
 
 
 def test_a_tampered_manifest_stays_manipulated_with_the_classifier_on(shared_data: Path) -> None:

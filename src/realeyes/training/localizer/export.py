@@ -15,7 +15,7 @@ from realeyes.training.localizer.model import LocalizerConfig, ManipulationLocal
 
 
 def load_checkpoint(path: Path) -> tuple[ManipulationLocalizer, dict[str, Any]]:
-    checkpoint = torch.load(path, weights_only=False)
+    checkpoint = torch.load(path, weights_only=True)  # plain dicts and tensors: no pickled code runs
     saved = checkpoint["config"]["model"]
     model = ManipulationLocalizer(LocalizerConfig(encoder=tuple(saved["encoder"]), decoder=tuple(saved["decoder"])))
     model.load_state_dict(checkpoint["state_dict"])
