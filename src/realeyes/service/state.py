@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 
 from realeyes.engine import Engine
 from realeyes.jobs import JobQueue, JobRunner
+from realeyes.models.bundle import CARD_FILE
 from realeyes.models.registry import Registry
 from realeyes.service.analyses import Analyses
 from realeyes.service.auth import RateLimiter
@@ -29,7 +31,12 @@ class ServiceState:
     analysis_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
 
     def missing_models(self) -> list[str]:
-        """Promoted models that no running analyzer serves (e.g. a bundle failed its checksum)."""
+        """Promoted models that no running analyzer serves (e.g. a bundle failed its checksum at start-up)."""
         registry = Registry(self.engine.settings.models_dir)
-        loaded = {analyzer.name for analyzer in self.engine.analyzers}
-        return sorted(task for task in registry.promoted_paths() if task not in loaded)
+        served = {analyzer.model_version for analyzer in self.engine.analyzers if analyzer.model_version}
+        missing = []
+        for task, folder in registry.promoted_paths().items():
+            card = json.loads((registry.root / folder / CARD_FILE).read_text())
+            if f"{card['name']}-{card['version']}" not in served:
+                missing.append(task)
+        return sorted(missing)
