@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -189,8 +190,7 @@ def test_readiness_reports_an_unreachable_database(make_client, tmp_path) -> Non
     client = make_client(database_url=f"sqlite:///{tmp_path / 'gone' / 'db.sqlite'}")
     state = client.app.state.realeyes
     state.database.engine.dispose()
-    (tmp_path / "gone" / "db.sqlite").unlink()
-    (tmp_path / "gone").rmdir()
+    shutil.rmtree(tmp_path / "gone")
     (tmp_path / "gone").write_text("not a directory")  # the database path can no longer be opened
     ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["checks"]["database"] != "ok"
@@ -199,8 +199,6 @@ def test_readiness_reports_an_unreachable_database(make_client, tmp_path) -> Non
 
 
 def test_readiness_needs_every_promoted_model_loaded(make_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import shutil
-
     from conftest import SHIPPED_MODELS
     from realeyes.config import Settings
 
