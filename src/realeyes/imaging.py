@@ -46,7 +46,7 @@ def map_to_png(values: np.ndarray, size: tuple[int, int] | None = None) -> bytes
     if size is not None and (gray.shape[1], gray.shape[0]) != size:
         gray = np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR))
     buffer = io.BytesIO()
-    Image.fromarray(gray).save(buffer, format="PNG")
+    Image.fromarray(gray).save(buffer, format="PNG", compress_level=1)  # 10x faster than the default, ~20% larger
     return buffer.getvalue()
 
 
