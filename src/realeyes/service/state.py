@@ -31,7 +31,10 @@ class ServiceState:
     analysis_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
 
     def missing_models(self) -> list[str]:
-        """Promoted models that no running analyzer serves (e.g. a bundle failed its checksum at start-up)."""
+        """Promoted models that no running analyzer serves (e.g. a bundle failed its checksum at start-up). When the
+        operator chose the analyzers (REALEYES_ANALYZERS), only those are run and a missing one fails start-up."""
+        if self.engine.settings.analyzers is not None:
+            return []
         registry = Registry(self.engine.settings.models_dir)
         served = {analyzer.model_version for analyzer in self.engine.analyzers if analyzer.model_version}
         missing = []
