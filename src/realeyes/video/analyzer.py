@@ -118,13 +118,16 @@ class VideoAnalyzer(Analyzer):
         if source == "faces":
             summary = f"The face-forgery model gives {score:.0%} for the most suspicious face ({seen})."
             label = "manipulated"
+            # A bundle earns a say in the verdict through its card: "fusion_weight", set from video-level figures.
+            # The shipped face model has none (it is at chance on real face swaps), so it is shown, not fused.
+            weight = float(self.face_model.bundle.card.get("fusion_weight", 0.0)) if self.face_model else 0.0
+            if weight == 0.0:
+                summary += " Shown for review only: this model is not reliable enough on real videos to decide."
         else:
             why = "no face-forgery model is loaded" if self.face_model is None else "no face was tracked"
             summary = f"{why.capitalize()} ({seen}); the image classifier gives {score:.0%} over the frames."
             label = "ai-generated"
-        # Half weight either way: the image classifier is not made for compressed video frames, and the shipped
-        # face-forgery model is near chance on real face swaps (its card) — evidence to look at, not proof.
-        weight = 0.5
+            weight = 0.5  # an image model on compressed video frames: weaker than on photos
         return self.evidence(score=float(score), weight=weight, label=label, summary=summary, details=details)
 
 
