@@ -95,6 +95,10 @@ def test_drift_check_tells_similar_from_shifted_traffic(tmp_path: Path) -> None:
 
 def test_drift_check_needs_a_reference(tmp_path: Path) -> None:
     models = models_copy(tmp_path / "models")
+    card_path = models / BUNDLE / "card.json"
+    card = json.loads(card_path.read_text())
+    card.pop("reference", None)  # as a bundle made before drift monitoring existed
+    card_path.write_text(json.dumps(card))
     env = {"REALEYES_MODELS_DIR": str(models), "REALEYES_DATA_DIR": str(tmp_path / "data")}
     result = CliRunner().invoke(main, ["drift", "check"], env=env)
     assert result.exit_code == 2 and "realeyes drift reference" in result.output
