@@ -6,17 +6,14 @@ import datetime
 import json
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import onnx
-import onnxruntime
 import torch
 
 from realeyes.models.bundle import CARD_FILE, MODEL_FILE, sha256_of
 from realeyes.training.model import ClassifierConfig, ResidualClassifier
+from realeyes.training.onnx_export import parity, write_onnx
 
 
 def load_checkpoint(path: Path) -> tuple[ResidualClassifier, dict[str, Any]]:
@@ -31,34 +28,9 @@ def load_checkpoint(path: Path) -> tuple[ResidualClassifier, dict[str, Any]]:
 
 def export_onnx(model: ResidualClassifier, path: Path, crop: int) -> float:
     """Write the ONNX graph (dynamic batch and size) and return the max |ONNX - torch| logit difference."""
-    example = torch.rand(2, 3, crop, crop)
     dims = {0: torch.export.Dim("batch", min=1, max=64), 2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
-    with warnings.catch_warnings():  # torch's exporter trips its own deprecation of pytree internals
-        warnings.simplefilter("ignore", FutureWarning)
-        torch.onnx.export(
-            model,
-            (example,),
-            str(path),
-            input_names=["image"],
-            output_names=["logit"],
-            dynamo=True,
-            dynamic_shapes=(dims,),
-            optimize=True,
-            verbose=False,
-        )
-    # One self-contained file: the exporter writes weights beside the graph, which the card's sha256 would miss.
-    graph = onnx.load(str(path))
-    Path(f"{path}.data").unlink(missing_ok=True)
-    onnx.save_model(graph, str(path), save_as_external_data=False)
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    rng = np.random.default_rng(0)
-    worst = 0.0
-    for shape in ((4, 3, crop, crop), (1, 3, crop + 64, crop - 32)):
-        batch = rng.random(shape, dtype=np.float32)
-        with torch.inference_mode():
-            expected = model(torch.from_numpy(batch)).numpy()
-        worst = max(worst, float(np.abs(session.run(None, {"image": batch})[0] - expected).max()))
-    return worst
+    write_onnx(model, path, torch.rand(2, 3, crop, crop), dims, "logit")
+    return parity(model, path, [(4, 3, crop, crop), (1, 3, crop + 64, crop - 32)])
 
 
 def git_commit() -> str | None:
