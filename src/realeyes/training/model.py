@@ -35,19 +35,24 @@ def _conv(inputs: int, outputs: int, stride: int) -> nn.Sequential:
     )
 
 
+def strided_body(widths: tuple[int, ...]) -> tuple[nn.Sequential, int]:
+    """A stride-2 stem, then per width a stride-2 and a stride-1 convolution; returns it and its output width."""
+    stem, *stages = widths
+    layers = [_conv(3, stem, stride=2)]
+    previous = stem
+    for width in stages:
+        layers += [_conv(previous, width, stride=2), _conv(width, width, stride=1)]
+        previous = width
+    return nn.Sequential(*layers), previous
+
+
 class ResidualClassifier(nn.Module):
     """Neighbouring-pixel residuals -> strided CNN -> one logit (positive = AI-generated)."""
 
     def __init__(self, config: ClassifierConfig = ClassifierConfig()) -> None:
         super().__init__()
         self.config = config
-        stem, *stages = config.widths
-        layers = [_conv(3, stem, stride=2)]
-        previous = stem
-        for width in stages:
-            layers += [_conv(previous, width, stride=2), _conv(width, width, stride=1)]
-            previous = width
-        self.body = nn.Sequential(*layers)
+        self.body, previous = strided_body(config.widths)
         self.head = nn.Linear(previous, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

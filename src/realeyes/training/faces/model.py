@@ -14,19 +14,13 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from realeyes.training.model import strided_body
+
 
 @dataclass(frozen=True)
 class FaceNetConfig:
     widths: tuple[int, ...] = (16, 32, 64, 96, 128)  # the stem, then one stride-2 stage each
     dropout: float = 0.2
-
-
-def _conv(inputs: int, outputs: int, stride: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(inputs, outputs, 3, stride=stride, padding=1, bias=False),
-        nn.BatchNorm2d(outputs),
-        nn.ReLU(inplace=True),
-    )
 
 
 class FaceForgeryNet(nn.Module):
@@ -35,13 +29,7 @@ class FaceForgeryNet(nn.Module):
     def __init__(self, config: FaceNetConfig = FaceNetConfig()) -> None:
         super().__init__()
         self.config = config
-        stem, *stages = config.widths
-        layers = [_conv(3, stem, stride=2)]
-        previous = stem
-        for width in stages:
-            layers += [_conv(previous, width, stride=2), _conv(width, width, stride=1)]
-            previous = width
-        self.body = nn.Sequential(*layers)
+        self.body, previous = strided_body(config.widths)
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(previous, 1)
 
