@@ -1,19 +1,26 @@
 """The whole model pipeline end to end on tiny generated data: prepare -> train -> export -> promote -> scan ->
-evaluate. It proves every stage works; the figures it produces mean nothing (a few steps on toy images)."""
+evaluate, tracked in a real MLflow store (SQLite). It proves every stage works; the figures it produces mean
+nothing (a few steps on toy images)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 pytest.importorskip("torch")
+pytest.importorskip("mlflow")
+
+from mlflow import MlflowClient
 
 from realeyes import samples
 from realeyes.cli import main
+from realeyes.mlops.tracking import CLASSIFIER_EXPERIMENT, EVALUATION_EXPERIMENT
 
 
 def toy_dataset(root: Path) -> Path:
@@ -36,8 +43,14 @@ def invoke(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     root = tmp_path_factory.mktemp("pipeline")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("REALEYES_TRACKING_URI", f"sqlite:///{root / 'tracking.db'}")
+        yield run_pipeline(root)
+
+
+def run_pipeline(root: Path) -> dict[str, Path]:
     data, work, models = toy_dataset(root / "data"), root / "work", root / "models"
     invoke("data", "prepare", "--workdir", str(work), "--no-shared", "--folder", str(data), "--reconstructions", "0")
     invoke(
@@ -55,7 +68,14 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )
     bundle = models / "classifier" / "toy-0.0.1"
     invoke("export", "--workdir", str(work), "--version", "0.0.1", "--out", str(bundle), "--no-sweep")
-    return {"data": data, "work": work, "models": models, "bundle": bundle}
+    return {"data": data, "work": work, "models": models, "bundle": bundle, "store": root / "tracking.db"}
+
+
+def tracked_runs(store: Path, experiment: str) -> list[Any]:
+    client = MlflowClient(f"sqlite:///{store}")
+    found = client.get_experiment_by_name(experiment)
+    assert found is not None, f"no MLflow experiment {experiment}"
+    return list(client.search_runs([found.experiment_id]))
 
 
 def test_prepare_splits_by_group_and_summarises(pipeline: dict[str, Path]) -> None:
@@ -101,3 +121,48 @@ def test_evaluate_writes_a_report(pipeline: dict[str, Path], tmp_path: Path) -> 
     report = json.loads((tmp_path / "report.json").read_text())
     assert {"as_served", "same_reencode_jpeg90"} <= report.keys() and report["n_images"] > 0
     assert (tmp_path / "roc.png").stat().st_size > 0
+
+
+def test_train_and_export_log_one_mlflow_run_with_curve_params_and_bundle(pipeline: dict[str, Path]) -> None:
+    (run,) = tracked_runs(pipeline["store"], CLASSIFIER_EXPERIMENT)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["minutes"] == "1.0" and run.data.params["batch_size"] == "8"
+    assert run.data.params["data.counts.train/real/real"] == "8" and run.data.params["data.groups.test"] == "3"
+    assert run.data.tags["realeyes.bundle"] == "realeyes-npr-classifier-0.0.1"
+    client = MlflowClient(f"sqlite:///{pipeline['store']}")
+    curve = client.get_metric_history(run.info.run_id, "val_auc")
+    history = json.loads((pipeline["work"] / "classifier.history.json").read_text())
+    assert [(m.step, m.value) for m in curve] == [(p["step"], p["val_auc"]) for p in history["curve"]]
+    card = json.loads((pipeline["bundle"] / "card.json").read_text())
+    assert run.data.metrics["bundle.test.as_served.auc"] == card["metrics"]["test"]["as_served"]["auc"]
+    assert card["tracking"]["run_id"] == run.info.run_id
+    logged = {item.path for item in client.list_artifacts(run.info.run_id, "bundle")}
+    assert {"bundle/model.onnx", "bundle/card.json", "bundle/card.md"} <= logged
+    assert client.list_artifacts(run.info.run_id, "training")[0].path == "training/classifier.history.json"
+
+
+def test_promotion_is_mirrored_to_the_mlflow_model_registry(
+    pipeline: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REALEYES_MODELS_DIR", str(pipeline["models"]))
+    monkeypatch.setenv("REALEYES_TRACKING_URI", f"sqlite:///{pipeline['store']}")
+    output = invoke("models", "promote", str(pipeline["bundle"]), "--note", "second look")
+    assert "mirrored to MLflow: realeyes-classifier version" in output
+    client = MlflowClient(f"sqlite:///{pipeline['store']}")
+    production = client.get_model_version_by_alias("realeyes-classifier", "production")
+    card = json.loads((pipeline["bundle"] / "card.json").read_text())
+    assert production.run_id == card["tracking"]["run_id"] and production.description == "second look"
+    assert production.tags["realeyes.sha256"] == card["sha256"]
+
+
+def test_evaluation_is_tracked_as_its_own_run(
+    pipeline: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REALEYES_TRACKING_URI", f"sqlite:///{tmp_path / 'evaluations.db'}")
+    manifest = str(pipeline["work"] / "manifest.csv")
+    out = tmp_path / "report"
+    invoke("evaluate", manifest, "--split", "test", "--bundle", str(pipeline["bundle"]), "--out", str(out))
+    (run,) = tracked_runs(tmp_path / "evaluations.db", EVALUATION_EXPERIMENT)
+    report = json.loads((out / "report.json").read_text())
+    assert run.data.metrics["as_served.auc"] == report["as_served"]["auc"]
+    assert run.data.params["bundle"] == str(pipeline["bundle"])

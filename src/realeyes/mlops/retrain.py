@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from realeyes.analyzers.classifier import ClassifierAnalyzer
 from realeyes.config import Settings
 from realeyes.errors import ModelUnavailable
+from realeyes.mlops import tracking
 from realeyes.mlops.monitor import write_reference
 from realeyes.models.bundle import load_bundle
 from realeyes.models.registry import Registry
@@ -96,12 +97,14 @@ def retrain(config: RetrainConfig) -> dict[str, Any]:
     train_config = TrainConfig(
         minutes=config.minutes, max_steps=config.max_steps, batch_size=config.batch_size, eval_every=config.eval_every
     )
-    train(manifest, work / "classifier.pt", train_config)
+    history = train(manifest, work / "classifier.pt", train_config)
+    tracking.track_training(work, tracking.CLASSIFIER_EXPERIMENT, {**asdict(train_config), "retrain": True}, history)
 
     registry = Registry(config.models_dir)
     version = config.version or next_version(registry)
     candidate = work / "candidate" / f"realeyes-npr-classifier-{version}"
     build_classifier_bundle(work / "classifier.pt", manifest, candidate, version, sweep=False)
+    tracking.track_bundle(work, tracking.CLASSIFIER_EXPERIMENT, candidate)
 
     rows = read_prepared(manifest)
     test = [sample for sample, split in rows if split == "test"]
@@ -136,6 +139,7 @@ def retrain(config: RetrainConfig) -> dict[str, Any]:
         write_reference(destination, validation, f"the validation split of {manifest}", Settings())
         note = f"retrain: test AUC {decision['candidate_test_auc']} vs {decision['promoted_test_auc']} ({described})"
         registry.promote(destination, note)
+        decision["mlflow"] = tracking.mirror_promotion(destination, note)
     registry.record_candidate(decision)
     (work / "decision.json").write_text(json.dumps(decision, indent=2) + "\n")
     return decision

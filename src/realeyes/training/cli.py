@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -89,6 +90,7 @@ def train_command(
 ) -> None:
     """Train the classifier on WORKDIR/manifest.csv; writes WORKDIR/classifier.pt and its learning curve."""
     require_training_extra()
+    from realeyes.mlops import tracking
     from realeyes.training.train_classifier import TrainConfig, train
 
     logging.getLogger("realeyes").setLevel(logging.INFO)
@@ -96,6 +98,7 @@ def train_command(
         minutes=minutes, max_steps=max_steps, batch_size=batch_size, eval_every=eval_every, hold_out=hold_out
     )
     history = train(workdir / "manifest.csv", workdir / "classifier.pt", config)
+    tracking.track_training(workdir, tracking.CLASSIFIER_EXPERIMENT, asdict(config), history)
     click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
 
 
@@ -109,14 +112,14 @@ def train_command(
 def export_command(workdir: Path, version: str, out: Path | None, no_sweep: bool) -> None:
     """Export WORKDIR/classifier.pt to an ONNX bundle, calibrate on validation, evaluate on test."""
     require_training_extra()
+    from realeyes.mlops import tracking
     from realeyes.training.build import build_classifier_bundle
 
+    logging.getLogger("realeyes").setLevel(logging.INFO)
     folder = out or DEFAULT_MODELS_DIR / "classifier" / f"realeyes-npr-classifier-{version}"
-    click.echo(
-        build_classifier_bundle(
-            workdir / "classifier.pt", workdir / "manifest.csv", folder, version, sweep=not no_sweep
-        )
-    )
+    build_classifier_bundle(workdir / "classifier.pt", workdir / "manifest.csv", folder, version, sweep=not no_sweep)
+    tracking.track_bundle(workdir, tracking.CLASSIFIER_EXPERIMENT, folder)
+    click.echo(folder)
 
 
 @click.command("evaluate")
@@ -131,6 +134,7 @@ def evaluate_command(dataset: Path, bundle: Path | None, split: str | None, out:
     """Evaluate a classifier bundle on a labelled folder (real/, ai/) or CSV manifest."""
     from realeyes.analyzers.classifier import ClassifierAnalyzer
     from realeyes.config import Settings
+    from realeyes.mlops import tracking
     from realeyes.models import load_bundle
     from realeyes.training.dataset import collect_folder
     from realeyes.training.evaluate import evaluate, write_report
@@ -144,6 +148,8 @@ def evaluate_command(dataset: Path, bundle: Path | None, split: str | None, out:
     described = f"{dataset}" + (f" (split {split})" if split else "")
     report = evaluate(analyzer, samples, described, sweep=not no_sweep)
     write_report(report, out)
+    params = {"data": described, "bundle": analyzer.bundle.path}
+    tracking.track_evaluation(out, tracking.EVALUATION_EXPERIMENT, params, report)
     click.echo(json.dumps({k: report[k]["auc"] for k in ("as_served", "same_reencode_jpeg90")}))
 
 
@@ -177,12 +183,15 @@ def models_show(bundle: Path) -> None:
 @click.argument("bundle", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--note", default="", help="Why this bundle is promoted.")
 def models_promote(bundle: Path, note: str) -> None:
-    """Make BUNDLE the one the engine serves for its task (recorded in models/registry.json)."""
+    """Make BUNDLE the one the engine serves for its task (recorded in models/registry.json; mirrored to MLflow's
+    model registry when the bundle was exported with tracking)."""
     from realeyes.config import Settings
+    from realeyes.mlops.tracking import mirror_promotion
     from realeyes.models import Registry
 
     promoted = Registry(Settings().models_dir).promote(bundle, note)
     click.echo(f"promoted {promoted.name} {promoted.version} for {promoted.task}")
+    click.echo(mirror_promotion(bundle, note))
 
 
 @click.group("localizer")
@@ -244,11 +253,13 @@ def localizer_prepare(
 def localizer_train(workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int) -> None:
     """Train on synthetic edits of WORKDIR's training photos; writes WORKDIR/localizer.pt and its learning curve."""
     require_training_extra()
+    from realeyes.mlops import tracking
     from realeyes.training.localizer.train import TrainConfig, train
 
     logging.getLogger("realeyes").setLevel(logging.INFO)
     config = TrainConfig(minutes=minutes, max_steps=max_steps, batch_size=batch_size, eval_every=eval_every)
     history = train(workdir, workdir / "localizer.pt", config)
+    tracking.track_training(workdir, tracking.LOCALIZER_EXPERIMENT, asdict(config), history)
     click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
 
 
@@ -262,13 +273,16 @@ def localizer_train(workdir: Path, minutes: float, max_steps: int, batch_size: i
 def localizer_export(workdir: Path, version: str, out: Path | None, no_sweep: bool) -> None:
     """Export WORKDIR/localizer.pt to an ONNX bundle, calibrate on the validation set, evaluate on the test set."""
     require_training_extra()
+    from realeyes.mlops import tracking
     from realeyes.training.localizer.build import NAME, build_localizer_bundle
 
     logging.getLogger("realeyes").setLevel(logging.INFO)
     history = workdir / "localizer.history.json"
     minutes = json.loads(history.read_text())["minutes"] if history.is_file() else None
     folder = out or DEFAULT_MODELS_DIR / "localizer" / f"{NAME}-{version}"
-    click.echo(build_localizer_bundle(workdir / "localizer.pt", workdir, folder, version, minutes, sweep=not no_sweep))
+    build_localizer_bundle(workdir / "localizer.pt", workdir, folder, version, minutes, sweep=not no_sweep)
+    tracking.track_bundle(workdir, tracking.LOCALIZER_EXPERIMENT, folder)
+    click.echo(folder)
 
 
 @localizer.command("evaluate")
@@ -282,11 +296,15 @@ def localizer_evaluate(fixed_set: Path, bundle: Path | None, out: Path, no_sweep
     """Evaluate a localizer bundle on a fixed synthetic set (a folder written by `localizer prepare`)."""
     from realeyes.analyzers.localizer import LocalizerAnalyzer
     from realeyes.config import Settings
+    from realeyes.mlops import tracking
     from realeyes.models import load_bundle
     from realeyes.training.localizer.evaluate import evaluate, write_report
     from realeyes.training.localizer.prepare import read_fixed_set
 
     analyzer = LocalizerAnalyzer(Settings(), bundle=load_bundle(bundle) if bundle else None)
-    report = evaluate(analyzer, read_fixed_set(fixed_set), f"fixed synthetic set {fixed_set}", sweep=not no_sweep)
+    described = f"fixed synthetic set {fixed_set}"
+    report = evaluate(analyzer, read_fixed_set(fixed_set), described, sweep=not no_sweep)
     write_report(report, out)
+    params = {"data": described, "bundle": analyzer.bundle.path}
+    tracking.track_evaluation(out, tracking.EVALUATION_EXPERIMENT, params, report)
     click.echo(json.dumps({"pixel_best_f1": report["pixel"]["best_f1"], "image_auc": report["image"]["auc"]}))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -64,12 +65,14 @@ def prepare_command(
 def train_command(workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int, seed: int) -> None:
     """Train on WORKDIR/manifest.csv (real crops + self-blends); writes WORKDIR/faces.pt and its learning curve."""
     require_training_extra()
+    from realeyes.mlops import tracking
     from realeyes.training.faces.train import FaceTrainConfig, train
 
     config = FaceTrainConfig(
         minutes=minutes, max_steps=max_steps, batch_size=batch_size, eval_every=eval_every, seed=seed
     )
     history = train(workdir / "manifest.csv", workdir / "faces.pt", config)
+    tracking.track_training(workdir, tracking.FACE_FORGERY_EXPERIMENT, asdict(config), history)
     click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
 
 
@@ -87,14 +90,17 @@ def export_command(
 ) -> None:
     """Export WORKDIR/faces.pt to an ONNX bundle, calibrate on validation, evaluate on held-out crops."""
     require_training_extra()
+    from realeyes.mlops import tracking
     from realeyes.models import Registry
     from realeyes.training.faces.build import NAME, build_face_bundle
 
     folder = out or DEFAULT_MODELS_DIR / "face-forgery" / f"{NAME}-{version}"
     click.echo(build_face_bundle(workdir / "faces.pt", workdir / "manifest.csv", folder, version, card_notes))
+    tracking.track_bundle(workdir, tracking.FACE_FORGERY_EXPERIMENT, folder)
     if promote:
         bundle = Registry(folder.resolve().parents[1]).promote(folder, note)
         click.echo(f"promoted {bundle.name} {bundle.version} for {bundle.task}")
+        click.echo(tracking.mirror_promotion(folder, note))
 
 
 @faces.command("evaluate")
@@ -106,12 +112,15 @@ def export_command(
 def evaluate_command(workdir: Path, bundle: Path | None, out: Path) -> None:
     """Evaluate a face-forgery bundle on WORKDIR's held-out crops (validation, test and extra splits)."""
     from realeyes.config import Settings
+    from realeyes.mlops import tracking
     from realeyes.models import load_bundle
     from realeyes.models.face_forgery import FaceForgeryModel
     from realeyes.training.faces.evaluate import evaluate_faces, write_reports
 
     model = FaceForgeryModel(Settings(), bundle=load_bundle(bundle) if bundle else None)
     reports = write_reports(evaluate_faces(model, workdir / "manifest.csv"), out)
+    params = {"data": f"held-out crops of {workdir / 'manifest.csv'}", "bundle": model.bundle.path}
+    tracking.track_evaluation(out, tracking.EVALUATION_EXPERIMENT, params, reports)
     click.echo(
         json.dumps(
             {name: report.get("auc", report.get("as_served", {}).get("auc")) for name, report in reports.items()}
