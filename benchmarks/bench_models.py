@@ -5,7 +5,8 @@ Usage: python benchmarks/bench_models.py [--task classifier|localizer] [--bundle
 
 Classifier: what a scan does per 1024 px image, the analyzer's grid crops as one batch (crop size and count from
 the bundle's card). Localizer: one whole 512x512 image. Torch runs the same architecture with the bundle's config
-(weights do not change speed). Int8 uses ONNX Runtime static QDQ quantization calibrated on synthetic images; its
+(weights do not change speed). Int8 uses ONNX Runtime static QDQ quantization calibrated on synthetic images
+(`realeyes export --int8` calibrates on real validation images instead, and keeps int8 only within a tolerance); its
 agreement with fp32 is reported on other synthetic images, and for the localizer, with --fixed-set (a folder
 written by `realeyes localizer prepare`), as pixel and image metrics of both on that set.
 """
@@ -22,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 import torch
-from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
 from realeyes import samples
 from realeyes.analyzers.localizer import LocalizerAnalyzer
@@ -33,6 +33,7 @@ from realeyes.training.localizer.evaluate import predict, summarise
 from realeyes.training.localizer.model import LocalizerConfig, ManipulationLocalizer
 from realeyes.training.localizer.prepare import read_fixed_set
 from realeyes.training.model import ClassifierConfig, ResidualClassifier
+from realeyes.training.quantize import quantize_int8
 
 LOCALIZER_SIDE = 512
 
@@ -63,21 +64,6 @@ def whole_image(seed: int, side: int = LOCALIZER_SIDE) -> np.ndarray:
     return samples.photo_like(side, side, seed=seed).astype(np.float32).transpose(2, 0, 1)[None] / 255.0
 
 
-class SyntheticBatches(CalibrationDataReader):  # type: ignore[misc]
-    def __init__(self, batches: list[np.ndarray]) -> None:
-        self.batches = iter([{"image": batch} for batch in batches])
-
-    def get_next(self) -> dict[str, np.ndarray] | None:
-        return next(self.batches, None)
-
-
-def quantize(model: Path, target: Path, calibration: list[np.ndarray]) -> None:
-    quantize_static(
-        str(model), str(target), SyntheticBatches(calibration),
-        quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-    )  # fmt: skip
-
-
 def print_speed(title: str, results: dict[str, float]) -> None:
     print(f"# {title}\n")
     print("| engine | median ms per image | vs ONNX Runtime fp32 |\n|---|---:|---:|")
@@ -95,7 +81,7 @@ def bench_classifier(bundle: Bundle, repeats: int) -> None:
     fp32 = session(bundle.path / "model.onnx")
     with tempfile.TemporaryDirectory() as folder:
         int8_path = Path(folder) / "int8.onnx"
-        quantize(bundle.path / "model.onnx", int8_path, [crops_batch(1000 + i, crop, count) for i in range(16)])
+        quantize_int8(bundle.path / "model.onnx", int8_path, [crops_batch(1000 + i, crop, count) for i in range(16)])
         int8 = session(int8_path)
         with torch.inference_mode():
             results = {
@@ -126,7 +112,8 @@ def bench_localizer(bundle: Bundle, repeats: int, fixed_set: Path | None) -> Non
     fp32 = session(bundle.path / "model.onnx")
     with tempfile.TemporaryDirectory() as folder:
         int8_bundle = Bundle(Path(folder), bundle.card)  # same card, quantized graph: for the quality check
-        quantize(bundle.path / "model.onnx", int8_bundle.path / "model.onnx", [whole_image(1000 + i) for i in range(8)])
+        calibration = [whole_image(1000 + i) for i in range(8)]
+        quantize_int8(bundle.path / "model.onnx", int8_bundle.path / "model.onnx", calibration)
         int8 = session(int8_bundle.path / "model.onnx")
         with torch.inference_mode():
             results = {

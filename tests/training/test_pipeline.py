@@ -16,11 +16,16 @@ from click.testing import CliRunner
 pytest.importorskip("torch")
 pytest.importorskip("mlflow")
 
+import onnx
 from mlflow import MlflowClient
 
 from realeyes import samples
+from realeyes.analyzers.classifier import ClassifierAnalyzer
 from realeyes.cli import main
+from realeyes.config import Settings
+from realeyes.media import load_media
 from realeyes.mlops.tracking import CLASSIFIER_EXPERIMENT, EVALUATION_EXPERIMENT
+from realeyes.models import load_bundle
 
 
 def toy_dataset(root: Path) -> Path:
@@ -166,3 +171,24 @@ def test_evaluation_is_tracked_as_its_own_run(
     report = json.loads((out / "report.json").read_text())
     assert run.data.metrics["as_served.auc"] == report["as_served"]["auc"]
     assert run.data.params["bundle"] == str(pipeline["bundle"])
+
+
+def quantized(bundle: Path) -> bool:
+    graph = onnx.load(str(bundle / "model.onnx")).graph
+    return any(node.op_type == "QuantizeLinear" for node in graph.node)
+
+
+@pytest.mark.parametrize(("tolerance", "kept"), [("1.0", True), ("-1.0", False)])
+def test_int8_export_ships_the_quantized_graph_only_within_the_tolerance(
+    pipeline: dict[str, Path], tmp_path: Path, tolerance: str, kept: bool
+) -> None:
+    bundle = tmp_path / "bundle"
+    args = ("--workdir", str(pipeline["work"]), "--version", "0.0.2", "--out", str(bundle), "--no-sweep")
+    invoke("export", *args, "--int8", "--int8-tolerance", tolerance)
+    card = json.loads((bundle / "card.json").read_text())
+    decision = card["quantization"]
+    assert decision["kept"] is kept and decision["served"] == ("int8" if kept else "fp32")
+    assert decision["decided_on"] == "validation AUC" and 0.0 <= decision["int8"] <= 1.0
+    assert quantized(bundle) is kept
+    analyzer = ClassifierAnalyzer(Settings(), bundle=load_bundle(bundle))  # the card's sha256 names the served graph
+    assert 0.0 <= analyzer.analyze(load_media(pipeline["data"] / "real" / "00.png")).score <= 1.0

@@ -48,12 +48,18 @@ class ClassifierAnalyzer(Analyzer):
     def _session(self) -> Any:
         return self.bundle.session()
 
-    def crop_logits(self, rgb: np.ndarray) -> np.ndarray | None:
-        """Raw logits of the grid crops, or None when the image is smaller than the model accepts."""
+    def input_batch(self, rgb: np.ndarray) -> np.ndarray | None:
+        """The model's input for an image (its grid crops, NCHW in [0, 1]), or None when it is too small."""
         if min(rgb.shape[:2]) < self.min_side:
             return None
         size = min(self.crop, *rgb.shape[:2]) // GRID * GRID
-        batch = np.stack(grid_crops(rgb, size, self.crops)).astype(np.float32).transpose(0, 3, 1, 2) / 255.0
+        return np.stack(grid_crops(rgb, size, self.crops)).astype(np.float32).transpose(0, 3, 1, 2) / 255.0
+
+    def crop_logits(self, rgb: np.ndarray) -> np.ndarray | None:
+        """Raw logits of the grid crops, or None when the image is smaller than the model accepts."""
+        batch = self.input_batch(rgb)
+        if batch is None:
+            return None
         return np.asarray(self._session.run(None, {"image": batch})[0]).reshape(-1)
 
     def probability(self, logits: np.ndarray) -> float:

@@ -63,14 +63,18 @@ class LocalizerAnalyzer(Analyzer):
     def _session(self) -> Any:
         return self.bundle.session()
 
-    def pixel_logits(self, rgb: np.ndarray) -> np.ndarray:
-        """Per-pixel logits at the analysed resolution (the image, or its downscale to the pixel budget)."""
+    def input_batch(self, rgb: np.ndarray) -> np.ndarray:
+        """The model's input: the image, or its downscale to the pixel budget, NCHW in [0, 1]."""
         height, width = rgb.shape[:2]
         if height * width > self.max_pixels:
             side = math.isqrt(self.max_pixels * max(height, width) // min(height, width))
             height, width = fit_within(rgb.shape, side)
             rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
-        batch = rgb.astype(np.float32).transpose(2, 0, 1)[None] / 255.0
+        return rgb.astype(np.float32).transpose(2, 0, 1)[None] / 255.0
+
+    def pixel_logits(self, rgb: np.ndarray) -> np.ndarray:
+        """Per-pixel logits at the analysed resolution (the image, or its downscale to the pixel budget)."""
+        batch = self.input_batch(rgb)
         return np.asarray(self._session.run(None, {"image": batch})[0][0, 0], dtype=np.float32)
 
     def probability(self, logits: np.ndarray) -> float:

@@ -13,14 +13,15 @@ from realeyes.analyzers.classifier import ClassifierAnalyzer
 from realeyes.config import Settings
 from realeyes.engine import Engine
 from realeyes.errors import RealEyesError
-from realeyes.models.bundle import CARD_FILE, load_bundle
+from realeyes.models.bundle import CARD_FILE, Bundle, load_bundle
 from realeyes.training.calibration import fit_platt
 from realeyes.training.catalog import SOURCES, sample_pixels
 from realeyes.training.evaluate import evaluate, write_report
 from realeyes.training.export import export_onnx, load_checkpoint, render_card, write_bundle
 from realeyes.training.fusion_fit import PIXEL_ANALYZERS, fit_fusion, write_fusion
-from realeyes.training.metrics import binary_report
+from realeyes.training.metrics import binary_report, roc_auc
 from realeyes.training.prepare import RECONSTRUCTION, read_prepared
+from realeyes.training.quantize import choose_int8
 
 INFERENCE_CROP, INFERENCE_CROPS, MIN_SIDE = 192, 4, 64
 
@@ -35,7 +36,15 @@ LIMITATIONS = [
 ]
 
 
-def build_classifier_bundle(checkpoint: Path, manifest: Path, folder: Path, version: str, sweep: bool = True) -> Path:
+def build_classifier_bundle(
+    checkpoint: Path,
+    manifest: Path,
+    folder: Path,
+    version: str,
+    sweep: bool = True,
+    int8_tolerance: float | None = None,
+) -> Path:
+    """INT8_TOLERANCE: also try an int8 graph and ship it if its validation AUC is at most this much lower."""
     model, saved = load_checkpoint(checkpoint)
     folder.mkdir(parents=True, exist_ok=True)
     parity = export_onnx(model, folder / "model.onnx", INFERENCE_CROP)
@@ -61,6 +70,9 @@ def build_classifier_bundle(checkpoint: Path, manifest: Path, folder: Path, vers
         "limitations": LIMITATIONS,
     }
     write_bundle(folder, folder / "model.onnx", card)
+    if int8_tolerance is not None:
+        card["quantization"] = _choose_int8(folder, [s for s, split in rows if split == "val"], int8_tolerance)
+        write_bundle(folder, folder / "model.onnx", card)
     analyzer = ClassifierAnalyzer(Settings(), bundle=load_bundle(folder))
     scale, bias = _calibrate(analyzer, [s for s, split in rows if split == "val"])
     card["calibration"].update(scale=round(scale, 5), bias=round(bias, 5), fitted_on="validation split")
@@ -96,6 +108,22 @@ def _fit_fusion(analyzer: ClassifierAnalyzer, rows: list[Any], folder: Path, man
         labels.append(sample.label)
     report = binary_report(np.array(labels), np.array(p_fake), 0.5)
     return {"fitted": fusion, "test_fused_p_fake": {k: report[k] for k in ("auc", "ece", "balanced_accuracy", "n")}}
+
+
+def _choose_int8(folder: Path, samples: list[Any], tolerance: float) -> dict[str, Any]:
+    """Calibrate int8 activation ranges on up to 64 validation images; decide by validation AUC."""
+    images = [(sample.label, rgb) for sample in samples if (rgb := sample_pixels(sample, MIN_SIDE)) is not None]
+    labels = np.array([label for label, _ in images])
+    fp32 = ClassifierAnalyzer(Settings(), bundle=load_bundle(folder))
+    every = max(1, len(images) // 64)
+    batches = [batch for _, rgb in images[::every] if (batch := fp32.input_batch(rgb)) is not None]
+
+    def validation_auc(bundle: Bundle) -> float | None:
+        analyzer = ClassifierAnalyzer(Settings(), bundle=bundle)
+        logits = [analyzer.crop_logits(rgb) for _, rgb in images]
+        return roc_auc(labels, np.array([float(value.mean()) if value is not None else 0.0 for value in logits]))
+
+    return choose_int8(folder, batches, validation_auc, "AUC", tolerance)
 
 
 def _calibrate(analyzer: ClassifierAnalyzer, samples: list[Any]) -> tuple[float, float]:

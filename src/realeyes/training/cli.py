@@ -109,7 +109,13 @@ def train_command(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Bundle folder (default: models/classifier/...)."
 )
 @click.option("--no-sweep", is_flag=True, help="Skip the robustness sweep (faster).")
-def export_command(workdir: Path, version: str, out: Path | None, no_sweep: bool) -> None:
+@click.option("--int8", is_flag=True, help="Also try an int8 graph; ship it only within --int8-tolerance.")
+@click.option(
+    "--int8-tolerance", type=float, default=0.005, show_default=True, help="Largest validation AUC loss accepted."
+)
+def export_command(
+    workdir: Path, version: str, out: Path | None, no_sweep: bool, int8: bool, int8_tolerance: float
+) -> None:
     """Export WORKDIR/classifier.pt to an ONNX bundle, calibrate on validation, evaluate on test."""
     require_training_extra()
     from realeyes.mlops import tracking
@@ -117,7 +123,14 @@ def export_command(workdir: Path, version: str, out: Path | None, no_sweep: bool
 
     logging.getLogger("realeyes").setLevel(logging.INFO)
     folder = out or DEFAULT_MODELS_DIR / "classifier" / f"realeyes-npr-classifier-{version}"
-    build_classifier_bundle(workdir / "classifier.pt", workdir / "manifest.csv", folder, version, sweep=not no_sweep)
+    build_classifier_bundle(
+        workdir / "classifier.pt",
+        workdir / "manifest.csv",
+        folder,
+        version,
+        sweep=not no_sweep,
+        int8_tolerance=int8_tolerance if int8 else None,
+    )
     tracking.track_bundle(workdir, tracking.CLASSIFIER_EXPERIMENT, folder)
     click.echo(folder)
 
@@ -270,7 +283,17 @@ def localizer_train(workdir: Path, minutes: float, max_steps: int, batch_size: i
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Bundle folder (default: models/localizer/...)."
 )
 @click.option("--no-sweep", is_flag=True, help="Skip the robustness sweep (faster).")
-def localizer_export(workdir: Path, version: str, out: Path | None, no_sweep: bool) -> None:
+@click.option("--int8", is_flag=True, help="Also try an int8 graph; ship it only within --int8-tolerance.")
+@click.option(
+    "--int8-tolerance",
+    type=float,
+    default=0.01,
+    show_default=True,
+    help="Largest validation pixel-F1 (at 0.5) loss accepted.",
+)
+def localizer_export(
+    workdir: Path, version: str, out: Path | None, no_sweep: bool, int8: bool, int8_tolerance: float
+) -> None:
     """Export WORKDIR/localizer.pt to an ONNX bundle, calibrate on the validation set, evaluate on the test set."""
     require_training_extra()
     from realeyes.mlops import tracking
@@ -280,7 +303,8 @@ def localizer_export(workdir: Path, version: str, out: Path | None, no_sweep: bo
     history = workdir / "localizer.history.json"
     minutes = json.loads(history.read_text())["minutes"] if history.is_file() else None
     folder = out or DEFAULT_MODELS_DIR / "localizer" / f"{NAME}-{version}"
-    build_localizer_bundle(workdir / "localizer.pt", workdir, folder, version, minutes, sweep=not no_sweep)
+    tolerance = int8_tolerance if int8 else None
+    build_localizer_bundle(workdir / "localizer.pt", workdir, folder, version, minutes, not no_sweep, tolerance)
     tracking.track_bundle(workdir, tracking.LOCALIZER_EXPERIMENT, folder)
     click.echo(folder)
 

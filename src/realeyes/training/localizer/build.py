@@ -11,15 +11,16 @@ import numpy as np
 
 from realeyes.analyzers.localizer import LocalizerAnalyzer, top_mean
 from realeyes.config import Settings
-from realeyes.models.bundle import CARD_FILE, load_bundle
+from realeyes.models.bundle import CARD_FILE, Bundle, load_bundle
 from realeyes.training.calibration import fit_platt
 from realeyes.training.catalog import SOURCES
 from realeyes.training.export import render_card, write_bundle
 from realeyes.training.localizer.evaluate import evaluate, write_report
 from realeyes.training.localizer.export import export_onnx, load_checkpoint
 from realeyes.training.localizer.model import TOP_FRACTION
-from realeyes.training.localizer.prepare import PHOTO_SOURCES, read_fixed_set
+from realeyes.training.localizer.prepare import PHOTO_SOURCES, FixedImage, read_fixed_set
 from realeyes.training.prepare import read_prepared
+from realeyes.training.quantize import choose_int8
 
 NAME = "realeyes-unet-localizer"
 # Larger images are downscaled to this budget before inference: ~0.15 s on one thread instead of ~0.3 s for 1 MP,
@@ -62,8 +63,16 @@ LIMITATIONS = [
 
 
 def build_localizer_bundle(
-    checkpoint: Path, workdir: Path, folder: Path, version: str, minutes: float | None, sweep: bool = True
+    checkpoint: Path,
+    workdir: Path,
+    folder: Path,
+    version: str,
+    minutes: float | None,
+    sweep: bool = True,
+    int8_tolerance: float | None = None,
 ) -> Path:
+    """INT8_TOLERANCE: also try an int8 graph and ship it if its validation pixel F1 at 0.5 is at most this much
+    lower."""
     model, saved = load_checkpoint(checkpoint)
     folder.mkdir(parents=True, exist_ok=True)
     parity = export_onnx(model, folder / "model.onnx")
@@ -93,6 +102,9 @@ def build_localizer_bundle(
     }
     write_bundle(folder, folder / "model.onnx", card)
     val, test = read_fixed_set(workdir / "val"), read_fixed_set(workdir / "test")
+    if int8_tolerance is not None:
+        card["quantization"] = _choose_int8(folder, val, int8_tolerance)
+        write_bundle(folder, folder / "model.onnx", card)
     labels = np.array([int(image.mask.any()) for image in val])
     logits = _image_logits(LocalizerAnalyzer(Settings(), bundle=load_bundle(folder)), val)
     scale, bias = fit_platt(labels, logits)
@@ -121,6 +133,18 @@ def build_localizer_bundle(
     card_path.write_text(json.dumps(final, indent=2) + "\n")
     (folder / "card.md").write_text(render_card(final) + _localizer_notes(final))
     return folder
+
+
+def _choose_int8(folder: Path, val: list[FixedImage], tolerance: float) -> dict[str, Any]:
+    """Calibrate int8 activation ranges on up to 48 validation images; decide by validation pixel F1 at 0.5."""
+    fp32 = LocalizerAnalyzer(Settings(), bundle=load_bundle(folder))
+    batches = [fp32.input_batch(image.rgb) for image in val[:: max(1, len(val) // 48)]]
+
+    def validation_f1(bundle: Bundle) -> float:
+        report = evaluate(LocalizerAnalyzer(Settings(), bundle=bundle), val, "validation fixed set", sweep=False)
+        return float(report["pixel"]["f1_at_05"])
+
+    return choose_int8(folder, batches, validation_f1, "pixel F1 at 0.5", tolerance)
 
 
 def _localizer_notes(card: dict[str, Any]) -> str:
