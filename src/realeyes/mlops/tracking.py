@@ -109,40 +109,34 @@ def _log_params(client: MlflowClient, run_id: str, params: Mapping[str, Any]) ->
     client.log_batch(run_id, params=[Param(key, str(value)[:6000]) for key, value in params.items()])
 
 
-class _Tracking:
-    """One workdir's MLflow run: training opens a new one, export resumes it (or opens one if training was not
-    tracked)."""
-
-    def __init__(self, workdir: Path, experiment: str) -> None:
-        self.workdir = workdir
-        self.experiment = experiment
-
-    def open(self, stage: str, resume: bool) -> tuple[MlflowClient, TrackedRun] | None:
-        uri = tracking_uri(self.workdir)
-        client = _client(uri) if uri else None
-        if client is None or uri is None:
-            return None
-        saved = self.workdir / RUN_FILE
-        if resume and saved.is_file():
-            previous = json.loads(saved.read_text())
-            if previous.get("uri") == uri and previous.get("experiment") == self.experiment:
-                client.update_run(previous["run_id"], status="RUNNING")
-                return client, TrackedRun(uri, self.experiment, previous["run_id"])
-        run = client.create_run(
-            _experiment_id(client, self.experiment, uri),
-            run_name=f"{self.workdir.name}",
-            tags={"realeyes.workdir": str(self.workdir.resolve()), "realeyes.first_stage": stage},
-        )
-        tracked = TrackedRun(uri, self.experiment, run.info.run_id)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        saved.write_text(json.dumps(tracked.as_dict(), indent=2) + "\n")
-        return client, tracked
+def _open_run(workdir: Path, experiment: str, stage: str, resume: bool) -> tuple[MlflowClient, TrackedRun] | None:
+    """The workdir's MLflow run: training opens a new one; export resumes it (or opens one if training was not
+    tracked in this store)."""
+    uri = tracking_uri(workdir)
+    client = _client(uri) if uri else None
+    if client is None or uri is None:
+        return None
+    saved = workdir / RUN_FILE
+    if resume and saved.is_file():
+        previous = json.loads(saved.read_text())
+        if previous.get("uri") == uri and previous.get("experiment") == experiment:
+            client.update_run(previous["run_id"], status="RUNNING")
+            return client, TrackedRun(uri, experiment, previous["run_id"])
+    run = client.create_run(
+        _experiment_id(client, experiment, uri),
+        run_name=workdir.name,
+        tags={"realeyes.workdir": str(workdir.resolve()), "realeyes.first_stage": stage},
+    )
+    tracked = TrackedRun(uri, experiment, run.info.run_id)
+    workdir.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(tracked.as_dict(), indent=2) + "\n")
+    return client, tracked
 
 
 def track_training(workdir: Path, experiment: str, params: Mapping[str, Any], history: Mapping[str, Any]) -> None:
     """Log a finished training run: its parameters, the learning curve step by step, and the history file."""
     try:
-        opened = _Tracking(workdir, experiment).open("train", resume=False)
+        opened = _open_run(workdir, experiment, "train", resume=False)
         if opened is None:
             return
         client, run = opened
@@ -166,7 +160,7 @@ def track_bundle(workdir: Path, experiment: str, bundle: Path) -> TrackedRun | N
     """Log an exported bundle (ONNX, card, evaluation reports and plots) and its held-out metrics to the
     workdir's run, and name that run in the card so a promotion can point the model registry at it."""
     try:
-        opened = _Tracking(workdir, experiment).open("export", resume=True)
+        opened = _open_run(workdir, experiment, "export", resume=True)
         if opened is None:
             return None
         client, run = opened
