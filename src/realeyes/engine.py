@@ -34,7 +34,8 @@ class Engine:
                 if explicit is not None:
                     raise  # asked for by name: a missing model is an error, not a silent skip
                 log.warning("analyzer %s unavailable: %s", name, exc)
-                self.unavailable[name] = str(exc)
+                # Results and the API show the reason; where the models live on this host is for the log only.
+                self.unavailable[name] = str(exc).replace(str(self.settings.models_dir), "the models folder")
         self.fusion = self._fusion_model()
 
     @classmethod

@@ -23,6 +23,8 @@ def test_the_engine_skips_a_missing_localizer_and_says_so(tmp_path: Path) -> Non
     verdict = engine.analyze(samples.jpeg_bytes(samples.photo_like(96, 96)))
     assert "localizer" in engine.unavailable and "localizer" not in {e.analyzer for e in verdict.evidence}
     assert any(note.startswith("The localizer analyzer is unavailable") for note in verdict.notes)
+    assert not any(str(tmp_path) in note for note in verdict.notes), "the host's models path leaked into results"
+    assert "No promoted localizer model in the models folder" in engine.unavailable["localizer"]
 
 
 def test_the_image_score_averages_the_highest_share_of_logits() -> None:
