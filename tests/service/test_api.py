@@ -210,3 +210,12 @@ def test_readiness_needs_every_promoted_model_loaded(make_client, tmp_path) -> N
     (next(broken.glob("localizer/*/model.onnx"))).write_bytes(b"not the model the card's sha256 names")
     unready = make_client(engine_settings=Settings(models_dir=broken)).get("/readyz")
     assert unready.status_code == 503 and "localizer" in unready.json()["checks"]["models"]
+
+
+def test_the_api_docs_work_offline(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/openapi.json" in page.text
+    assert "cdn." not in page.text and "/docs-assets/swagger-ui-bundle.js" in page.text
+    script = client.get("/docs-assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and len(script.content) > 100_000
+    assert client.get("/docs-assets/swagger-ui.css").status_code == 200

@@ -12,8 +12,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 import realeyes
 from realeyes.config import Settings
@@ -94,11 +96,23 @@ def create_app(settings: ServiceSettings | None = None, engine_settings: Setting
         version=realeyes.__version__,
         summary="Is this image authentic, AI-generated or manipulated — and where and why.",
         lifespan=lifespan,
+        docs_url=None,  # served below from the packaged Swagger UI: FastAPI's default loads it from a CDN
     )
     install_error_handlers(app)
     for router in (system.router, analyses.router, jobs.router, compat.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="RealEyes API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
