@@ -31,7 +31,7 @@ def test_a_video_gets_a_timeline_and_the_dfd_meta_fields() -> None:
     assert meta["frames_with_faces"] == 0 and meta["face_detect_rate"] == 0.0  # no faces in these frames
     assert [entry["time"] for entry in evidence["details"]["timeline"]] == [0.0, 0.52, 1.0, 1.52, 2.0, 2.52]
     assert evidence["score"] is None and "no face-forgery or classifier model" in evidence["summary"]
-    assert {e["analyzer"] for e in verdict["evidence"]} == {"c2pa", "video"}  # no pixel analyzer on a container
+    assert {e["analyzer"] for e in verdict["evidence"]} == {"c2pa", "video_metadata", "video"}  # no pixel analyzer
 
 
 def test_with_the_shipped_classifier_frames_are_scored() -> None:

@@ -21,15 +21,22 @@ def encode_video(
     frame_times: list[float] | None = None,
     keyframe_interval: int = 12,
     fragmented: bool = False,
+    tags: dict[str, str] | None = None,
+    stream_tags: dict[str, str] | None = None,
 ) -> bytes:
-    """Moving photo-like frames; `frame_times` (seconds) gives a variable frame rate."""
+    """Moving photo-like frames; `frame_times` (seconds) gives a variable frame rate; `tags` and `stream_tags`
+    are written as container and video-stream metadata (any key, as MP4 writers such as phones do)."""
     width, height = size
     times = frame_times if frame_times is not None else [i / fps for i in range(round(seconds * fps))]
     scene = samples.photo_like(width * 2, height, seed=7)
     buffer = io.BytesIO()
-    options = {"movflags": "frag_keyframe+empty_moov"} if fragmented else {}  # as live streams are written
+    flags = ["frag_keyframe", "empty_moov"] if fragmented else []  # as live streams are written
+    flags += ["use_metadata_tags"] if tags and container == "mp4" else []
+    options = {"movflags": "+".join(flags)} if flags else {}
     with av.open(buffer, mode="w", format=container, options=options) as out:
+        out.metadata.update(tags or {})
         stream = out.add_stream(codec, rate=fps)
+        stream.metadata.update(stream_tags or {})
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.time_base = Fraction(1, 1000)
         stream.codec_context.gop_size = keyframe_interval

@@ -25,14 +25,15 @@ _SOURCE_TYPE_IN_XMP = re.compile(
     r"digitalsourcetype/(\w+)|DigitalSourceType\s*=\s*[\"'](\w+)[\"']|DigitalSourceType>\s*(\w+)\s*<",
     re.IGNORECASE,
 )
-# Software/creator names that only generators write (matched as whole words, case-insensitive).
-_GENERATOR_NAMES = re.compile(
+# Software/creator names that only generators write (matched as whole words, case-insensitive); the video
+# container analyzer (realeyes.video.container) uses these too.
+GENERATOR_NAMES = re.compile(
     r"\b(stable[ -]?diffusion|sdxl|midjourney|dall[·\-\s]?e|firefly|novelai|comfyui|automatic1111|invokeai|"
     r"fooocus|imagen|ideogram|leonardo\.ai|flux(?:\.1)?[ -](?:dev|schnell|pro)|runway(?:ml)?|dreamstudio|"
     r"bing image creator|nightcafe|playground ?ai|kolors|pixart|gemini image)\b",
     re.IGNORECASE,
 )
-_EDITOR_NAMES = re.compile(
+EDITOR_NAMES = re.compile(
     r"\b(photoshop|gimp|lightroom|affinity|pixelmator|snapseed|paint\.net|canva|picsart|facetune|luminar)\b",
     re.IGNORECASE,
 )
@@ -56,7 +57,7 @@ class MetadataAnalyzer(Analyzer):
     def analyze(self, media: Media) -> Evidence:
         camera = {key: media.exif[key] for key in _CAMERA_FIELDS if media.exif.get(key) not in (None, "")}
         software = " ".join(str(media.exif.get(key, "")) for key in ("Software", "HostComputer", "Artist")).strip()
-        xmp_types = _xmp_source_types(media.xmp)
+        xmp_types = xmp_source_types(media.xmp)
         markers = _generator_markers(media.text_chunks, software, media.xmp, media.exif.get("UserComment"))
         details: dict[str, Any] = {
             "camera": camera,
@@ -79,7 +80,7 @@ class MetadataAnalyzer(Analyzer):
                 score=0.97, weight=1.0, label="ai-generated", decisive=True, details=details,
                 summary=f"Metadata written by an AI image generator ({generators}) in {markers[0].field}.",
             )  # fmt: skip
-        if editor := _EDITOR_NAMES.search(software):
+        if editor := EDITOR_NAMES.search(software):
             return self.evidence(
                 score=0.55, weight=0.15, label="manipulated", details=details,
                 summary=f"Saved by {editor.group(0)}: the image was edited or exported by an editor "
@@ -109,7 +110,7 @@ def _camera_name(camera: dict[str, Any]) -> str:
     return model if model.lower().startswith(make.lower()) else f"{make} {model}"
 
 
-def _xmp_source_types(xmp: str | None) -> list[str]:
+def xmp_source_types(xmp: str | None) -> list[str]:
     if not xmp:
         return []
     return [next(group for group in match.groups() if group) for match in _SOURCE_TYPE_IN_XMP.finditer(xmp)]
@@ -122,7 +123,7 @@ def _generator_markers(
     if isinstance(user_comment, str) and (marker := _chunk_marker("parameters", user_comment)):
         markers.append(GeneratorMarker(marker.generator, "EXIF UserComment", marker.excerpt))
     for field_name, text in (("EXIF Software", software), ("XMP", xmp or "")):
-        if match := _GENERATOR_NAMES.search(text):
+        if match := GENERATOR_NAMES.search(text):
             markers.append(GeneratorMarker(match.group(0), field_name, _excerpt(text, match.start())))
     return markers
 
@@ -144,7 +145,7 @@ def _chunk_marker(key: str, value: str) -> GeneratorMarker | None:
         return GeneratorMarker("NovelAI", f"text chunk '{key}'", _excerpt(value))
     if re.search(r"\bJob ID:\s*[0-9a-f-]{36}", value) or "midjourney" in value.lower():
         return GeneratorMarker("Midjourney", f"text chunk '{key}'", _excerpt(value))
-    if match := _GENERATOR_NAMES.search(value):
+    if match := GENERATOR_NAMES.search(value):
         return GeneratorMarker(match.group(0), f"text chunk '{key}'", _excerpt(value, match.start()))
     return None
 

@@ -90,6 +90,18 @@ def probe(data: bytes, max_seconds: float, max_pixels: int) -> VideoInfo:
     return info
 
 
+MAX_TAGS, MAX_TAG_CHARS = 64, 500  # a hostile file may carry thousands of huge tags: keep what a person can read
+
+
+def container_tags(data: bytes) -> dict[str, str]:
+    """Container tags, then each stream's as `stream<i>.<key>` (bounded in number and length)."""
+    with _open(data) as container:
+        entries = list(container.metadata.items())
+        for index, stream in enumerate(container.streams):
+            entries += [(f"stream{index}.{key}", value) for key, value in stream.metadata.items()]
+    return {str(key)[:100]: str(value)[:MAX_TAG_CHARS] for key, value in entries[:MAX_TAGS]}
+
+
 def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
