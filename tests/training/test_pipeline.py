@@ -192,3 +192,18 @@ def test_int8_export_ships_the_quantized_graph_only_within_the_tolerance(
     assert quantized(bundle) is kept
     analyzer = ClassifierAnalyzer(Settings(), bundle=load_bundle(bundle))  # the card's sha256 names the served graph
     assert 0.0 <= analyzer.analyze(load_media(pipeline["data"] / "real" / "00.png")).score <= 1.0
+
+
+def test_models_compare_lists_the_shared_held_out_figures(pipeline: dict[str, Path], tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    invoke("export", "--workdir", str(pipeline["work"]), "--version", "0.0.3", "--out", str(other), "--no-sweep")
+    card = json.loads((other / "card.json").read_text())
+    card["metrics"]["test"]["as_served"]["auc"] -= 0.25
+    (other / "card.json").write_text(json.dumps(card))
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in invoke("models", "compare", str(pipeline["bundle"]), str(other)).splitlines()[1:]
+    }
+    assert rows["test.as_served.auc"][-1] == "-0.2500"
+    assert rows["val.as_served.auc"][-1] == "+0.0000"
+    assert not any(".per_group." in key for key in rows)

@@ -192,6 +192,40 @@ def models_show(bundle: Path) -> None:
     click.echo((bundle / "card.md").read_text())
 
 
+@models.command("compare")
+@click.argument("first", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("second", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--all", "everything", is_flag=True, help="Every shared figure, per generator and per kind included.")
+def models_compare(first: Path, second: Path, everything: bool) -> None:
+    """The held-out figures two bundles' cards share, side by side (e.g. a retrained model against the shipped one).
+    Figures measured on different data are not comparable: check each card's `data` fields."""
+    from realeyes.mlops.tracking import flatten_metrics
+
+    cards = [json.loads((bundle / "card.json").read_text()) for bundle in (first, second)]
+    figures = [flatten_metrics(card.get("metrics", {})) for card in cards]
+    headline = (
+        "auc",
+        "average_precision",
+        "ece",
+        "balanced_accuracy",
+        "f1",
+        "eer",
+        "fpr_at_tpr",
+        "f1_at_05",
+        "iou_at_05",
+    )
+    keys = [
+        key
+        for key in figures[0]
+        if key in figures[1] and (everything or (key.rsplit(".", 1)[-1] in headline and ".per_" not in key))
+    ]
+    names = [f"{card['name']} {card['version']}" for card in cards]
+    click.echo(f"{'figure':<48} {names[0][:22]:>22} {names[1][:22]:>22} {'difference':>10}")
+    for key in keys:
+        a, b = figures[0][key], figures[1][key]
+        click.echo(f"{key:<48} {a:>22.4f} {b:>22.4f} {b - a:>+10.4f}")
+
+
 @models.command("promote")
 @click.argument("bundle", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--note", default="", help="Why this bundle is promoted.")
