@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from realeyes.service.auth import create_key, revoke_key
+from realeyes.service.settings import ServiceSettings
 from service.service_media import jpeg_bytes
 
 
@@ -61,6 +62,21 @@ def test_rate_limit_is_shared_through_redis(make_client, redis_url) -> None:  # 
     second = make_client(rate_limit_per_minute=4, queue="redis", redis_url=redis_url)
     statuses = [client.get("/v1/analyses").status_code for client in (first, second) * 3]
     assert statuses.count(200) == 4 and statuses.count(429) == 2
+
+
+def test_rate_limit_is_shared_through_the_database_by_server_processes(make_client, database_url) -> None:  # type: ignore[no-untyped-def]
+    # `realeyes serve --workers 2` without Redis: both processes count in the shared database.
+    first = make_client(rate_limit_per_minute=4, server_processes=2, database_url=database_url)
+    second = make_client(rate_limit_per_minute=4, server_processes=2, database_url=database_url)
+    statuses = [client.get("/v1/analyses").status_code for client in (first, second) * 3]
+    assert statuses.count(200) == 4 and statuses.count(429) == 2
+
+
+def test_the_rate_limit_store_follows_the_deployment() -> None:
+    assert ServiceSettings().resolved_rate_limit_store == "memory"
+    assert ServiceSettings(server_processes=3).resolved_rate_limit_store == "database"
+    assert ServiceSettings(queue="redis", server_processes=3).resolved_rate_limit_store == "redis"
+    assert ServiceSettings(rate_limit_store="memory", server_processes=3).resolved_rate_limit_store == "memory"
 
 
 def test_cors_allows_only_configured_origins(make_client) -> None:  # type: ignore[no-untyped-def]

@@ -53,7 +53,12 @@ def build_state(settings: ServiceSettings, engine_settings: Settings) -> Service
     else:
         queue = InProcessQueue(runner)
     auth_required = settings.auth == "required" or (settings.auth == "auto" and not is_loopback(settings.listen_host))
-    limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url if settings.queue == "redis" else None)
+    store = settings.resolved_rate_limit_store
+    limiter = RateLimiter(
+        settings.rate_limit_per_minute,
+        redis_url=settings.redis_url if store == "redis" else None,
+        database=database if store == "database" else None,
+    )
     for analyzer in engine.analyzers:
         if analyzer.model_version:
             name, _, version = analyzer.model_version.rpartition("-")

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
-from realeyes.store import ApiKey, Database
+from realeyes.store import ApiKey, Database, RateLimitWindow
 
 SCOPES = ("analyze", "admin")
 KEY_PREFIX = "re_"
@@ -70,13 +73,15 @@ def is_loopback(host: str) -> bool:
 
 class RateLimiter:
     """Fixed one-minute windows per client. Counts live in Redis when the service has one (shared by every
-    replica), else in this process."""
+    replica), in the database when several server processes share it without Redis, else in this process."""
 
-    def __init__(self, per_minute: int, redis_url: str | None = None) -> None:
+    def __init__(self, per_minute: int, redis_url: str | None = None, database: Database | None = None) -> None:
         self.per_minute = per_minute
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=1) if redis_url else None
+        self._database = database
         self._counts: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
+        self._swept_minute = 0
 
     def hit(self, client: str) -> float | None:
         """Count one request; return the seconds to wait when over the limit, else None."""
@@ -86,6 +91,8 @@ class RateLimiter:
         window = int(now // 60)
         if self._redis is not None:
             count = self._count_redis(self._redis, client, window)
+        elif self._database is not None:
+            count = self._count_database(self._database, client[:200], window)
         else:
             count = self._count_local(client, window)
         return None if count <= self.per_minute else 60.0 - (now % 60)
@@ -107,3 +114,22 @@ class RateLimiter:
             return int(count)
         except redis.RedisError:
             return self._count_local(client, window)  # Redis down: limit per process rather than not at all
+
+    def _count_database(self, database: Database, client: str, window: int) -> int:
+        """One atomic upsert per request (SQLite and PostgreSQL both have ON CONFLICT ... RETURNING)."""
+        insert = postgresql_insert if database.engine.dialect.name == "postgresql" else sqlite_insert
+        upsert = (
+            insert(RateLimitWindow)
+            .values(client=client, minute=window, hits=1)
+            .on_conflict_do_update(index_elements=["client", "minute"], set_={"hits": RateLimitWindow.hits + 1})
+            .returning(RateLimitWindow.hits)
+        )
+        try:
+            with database.engine.begin() as connection:
+                count = int(connection.execute(upsert).scalar_one())
+                if window != self._swept_minute:  # once a minute per process: forget finished windows
+                    connection.execute(delete(RateLimitWindow).where(RateLimitWindow.minute < window - 1))
+                    self._swept_minute = window
+            return count
+        except SQLAlchemyError:
+            return self._count_local(client, window)  # database down: limit per process rather than not at all

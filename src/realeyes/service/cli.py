@@ -36,6 +36,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from realeyes.service.logs import configure_json_logging
 
     os.environ["REALEYES_LISTEN_HOST"] = host
+    os.environ["REALEYES_SERVER_PROCESSES"] = str(workers)
     os.environ["REALEYES_LOG_FORMAT"] = "json"
     _settings()  # refuse bad settings before starting processes
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:

@@ -27,6 +27,10 @@ class ServiceSettings(BaseSettings):
     # "auto": keys required unless the server listens on loopback only.
     auth: Literal["auto", "required", "off"] = "auto"
     rate_limit_per_minute: int = Field(600, ge=0, description="Requests per minute per key or client (0 = off).")
+    # "auto": Redis when the queue is Redis; the database when several server processes run without Redis
+    # (`realeyes serve --workers N`); else this process's memory.
+    rate_limit_store: Literal["auto", "memory", "redis", "database"] = "auto"
+    server_processes: int = Field(1, ge=1, description="Set by `realeyes serve --workers`.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API.")
 
     # Largest request body; the engine's max_bytes still bounds each file inside it.
@@ -43,6 +47,14 @@ class ServiceSettings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'realeyes.db'}"
+
+    @property
+    def resolved_rate_limit_store(self) -> str:
+        if self.rate_limit_store != "auto":
+            return self.rate_limit_store
+        if self.queue == "redis":
+            return "redis"
+        return "database" if self.server_processes > 1 else "memory"
 
     @property
     def storage_dir(self) -> Path:

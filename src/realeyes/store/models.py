@@ -1,4 +1,4 @@
-"""Tables: analyses (one per file and model versions), feedback, jobs and API keys."""
+"""Tables: analyses (one per file and model versions), feedback, jobs, API keys, rate-limit windows, drift."""
 
 from __future__ import annotations
 
@@ -117,6 +117,16 @@ class ApiKey(Base):
     scopes: Mapped[list[Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class RateLimitWindow(Base):
+    """Requests per client in one clock minute, shared by server processes that have no Redis."""
+
+    __tablename__ = "rate_limit_windows"
+
+    client: Mapped[str] = mapped_column(String(200), primary_key=True)
+    minute: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hits: Mapped[int] = mapped_column(Integer)
 
 
 class DriftReport(Base):
