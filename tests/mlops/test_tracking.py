@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,14 @@ def test_a_store_that_fails_is_a_warning_not_an_error(
 def test_promotion_without_a_tracked_run_says_why_it_is_not_mirrored(tmp_path: Path) -> None:
     (tmp_path / "card.json").write_text(json.dumps({"task": "classifier"}))
     assert "exported without experiment tracking" in tracking.mirror_promotion(tmp_path)
+
+
+def test_mlflow_telemetry_is_off_unless_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLFLOW_DISABLE_TELEMETRY", raising=False)
+    tracking.track_training(tmp_path / "run", "test-experiment", {}, {"curve": []})
+    from mlflow.environment_variables import MLFLOW_DISABLE_TELEMETRY
+
+    assert MLFLOW_DISABLE_TELEMETRY.get() is True
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "false")
+    tracking.track_training(tmp_path / "run", "test-experiment", {}, {"curve": []})
+    assert os.environ["MLFLOW_DISABLE_TELEMETRY"] == "false"  # a user's explicit choice is kept

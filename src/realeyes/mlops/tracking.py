@@ -64,6 +64,9 @@ def tracking_uri(folder: Path) -> str | None:
 
 
 def _client(uri: str) -> MlflowClient | None:
+    # MLflow sends usage telemetry to its vendor unless told not to; a self-hosted tool stays quiet by default
+    # (set MLFLOW_DISABLE_TELEMETRY=false to allow it).
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     try:
         from mlflow import MlflowClient
     except ImportError:
