@@ -387,3 +387,26 @@ def test_plots_survive_degenerate_input(tmp_path: Path, name: str) -> None:
     out = tmp_path / f"{name}.png"
     getattr(plots, name)(out, [0, 0], [0.1, 0.2])
     assert out.read_bytes().startswith(b"\x89PNG")
+
+
+def test_auc_interval_covers_the_true_auc_about_as_often_as_it_claims() -> None:
+    rng = np.random.default_rng(3)
+    true_auc = 0.7602  # real ~ N(0, 1), fake ~ N(1, 1): AUC = Phi(1 / sqrt(2))
+    labels = np.r_[np.zeros(60), np.ones(60)]
+    covered, widths = 0, []
+    for seed in range(150):
+        scores = np.r_[rng.normal(0, 1, 60), rng.normal(1, 1, 60)]
+        low, high = metrics.auc_interval(labels, scores, resamples=300, seed=seed)
+        covered += low <= true_auc <= high
+        widths.append(high - low)
+    assert 0.88 <= covered / 150 <= 0.99
+    large = np.r_[rng.normal(0, 1, 1500), rng.normal(1, 1, 1500)]
+    large_low, large_high = metrics.auc_interval(np.r_[np.zeros(1500), np.ones(1500)], large, resamples=300)
+    assert large_high - large_low < np.mean(widths) / 3  # 25x the data: about a fifth of the width
+    assert metrics.auc_interval(labels, scores) == metrics.auc_interval(labels, scores)  # fixed seed: reproducible
+
+
+def test_auc_interval_of_perfect_separation_and_of_one_class() -> None:
+    assert metrics.auc_interval([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == (1.0, 1.0)
+    assert metrics.auc_interval([1, 1, 1], [0.1, 0.2, 0.3]) is None
+    assert metrics.binary_report([0, 1, 0, 1], [0.2, 0.7, 0.4, 0.6], 0.5)["auc_ci95"] == [1.0, 1.0]

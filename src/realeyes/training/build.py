@@ -71,7 +71,8 @@ def build_classifier_bundle(
     }
     write_bundle(folder, folder / "model.onnx", card)
     if int8_tolerance is not None:
-        card["quantization"] = _choose_int8(folder, [s for s, split in rows if split == "val"], int8_tolerance)
+        split_samples = {split: [s for s, s_split in rows if s_split == split] for split in ("val", "test")}
+        card["quantization"] = _choose_int8(folder, split_samples["val"], split_samples["test"], int8_tolerance)
         write_bundle(folder, folder / "model.onnx", card)
     analyzer = ClassifierAnalyzer(Settings(), bundle=load_bundle(folder))
     scale, bias = _calibrate(analyzer, [s for s, split in rows if split == "val"])
@@ -110,20 +111,32 @@ def _fit_fusion(analyzer: ClassifierAnalyzer, rows: list[Any], folder: Path, man
     return {"fitted": fusion, "test_fused_p_fake": {k: report[k] for k in ("auc", "ece", "balanced_accuracy", "n")}}
 
 
-def _choose_int8(folder: Path, samples: list[Any], tolerance: float) -> dict[str, Any]:
+def _choose_int8(folder: Path, val: list[Any], test: list[Any], tolerance: float) -> dict[str, Any]:
     """Calibrate int8 activation ranges on up to 64 validation images; decide by validation AUC."""
-    images = [(sample.label, rgb) for sample in samples if (rgb := sample_pixels(sample, MIN_SIDE)) is not None]
-    labels = np.array([label for label, _ in images])
+    val_images, test_images = _pixels(val), _pixels(test)
     fp32 = ClassifierAnalyzer(Settings(), bundle=load_bundle(folder))
-    every = max(1, len(images) // 64)
-    batches = [batch for _, rgb in images[::every] if (batch := fp32.input_batch(rgb)) is not None]
+    every = max(1, len(val_images) // 64)
+    batches = [batch for _, rgb in val_images[::every] if (batch := fp32.input_batch(rgb)) is not None]
+    return choose_int8(
+        folder,
+        batches,
+        lambda bundle: _auc(bundle, val_images),
+        "AUC",
+        tolerance,
+        test_score=lambda bundle: _auc(bundle, test_images),
+    )
 
-    def validation_auc(bundle: Bundle) -> float | None:
-        analyzer = ClassifierAnalyzer(Settings(), bundle=bundle)
-        logits = [analyzer.crop_logits(rgb) for _, rgb in images]
-        return roc_auc(labels, np.array([float(value.mean()) if value is not None else 0.0 for value in logits]))
 
-    return choose_int8(folder, batches, validation_auc, "AUC", tolerance)
+def _pixels(samples: list[Any]) -> list[tuple[int, np.ndarray]]:
+    return [(sample.label, rgb) for sample in samples if (rgb := sample_pixels(sample, MIN_SIDE)) is not None]
+
+
+def _auc(bundle: Bundle, images: list[tuple[int, np.ndarray]]) -> float | None:
+    """AUC of the mean crop logit (before calibration, which cannot change a ranking)."""
+    analyzer = ClassifierAnalyzer(Settings(), bundle=bundle)
+    logits = [analyzer.crop_logits(rgb) for _, rgb in images]
+    scores = [float(value.mean()) if value is not None else 0.0 for value in logits]
+    return roc_auc(np.array([label for label, _ in images]), np.array(scores))
 
 
 def _calibrate(analyzer: ClassifierAnalyzer, samples: list[Any]) -> tuple[float, float]:

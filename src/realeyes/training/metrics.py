@@ -117,6 +117,27 @@ def roc_auc(labels: npt.ArrayLike, scores: npt.ArrayLike) -> float | None:
     return u_statistic / (n_pos * n_neg)
 
 
+def auc_interval(
+    labels: npt.ArrayLike, scores: npt.ArrayLike, resamples: int = 1000, level: float = 0.95, seed: int = 0
+) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of the ROC AUC, resampling real and fake images separately (so every
+    resample has both classes); None if one class. How far a figure can move by the luck of the test draw."""
+    y, s = _prepare(labels, scores)
+    if not _both_classes(y):
+        return None
+    real, fake = s[~y], s[y]
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(resamples):
+        drawn_real = rng.choice(real, real.size)
+        drawn_fake = rng.choice(fake, fake.size)
+        ranks = rankdata(np.concatenate([drawn_fake, drawn_real]))
+        values.append((ranks[: fake.size].sum() - fake.size * (fake.size + 1) / 2.0) / (fake.size * real.size))
+    tail = (1.0 - level) / 2.0 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def average_precision(labels: npt.ArrayLike, scores: npt.ArrayLike) -> float | None:
     """Step-wise average precision, sum over thresholds of (R_n - R_{n-1}) * P_n; None without fakes."""
     y, s = _prepare(labels, scores)
@@ -316,6 +337,7 @@ def binary_report(
         "n_fake": int(y.sum()),
         "threshold": _round(threshold),
         "auc": _round(roc_auc(y, s)),
+        "auc_ci95": [_round(bound) for bound in interval] if (interval := auc_interval(y, s)) else None,
         "average_precision": _round(average_precision(y, s)),
         "eer": _round(equal_error_rate(y, s)),
         "tpr_target": _round(tpr),

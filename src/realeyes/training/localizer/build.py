@@ -103,7 +103,7 @@ def build_localizer_bundle(
     write_bundle(folder, folder / "model.onnx", card)
     val, test = read_fixed_set(workdir / "val"), read_fixed_set(workdir / "test")
     if int8_tolerance is not None:
-        card["quantization"] = _choose_int8(folder, val, int8_tolerance)
+        card["quantization"] = _choose_int8(folder, val, test, int8_tolerance)
         write_bundle(folder, folder / "model.onnx", card)
     labels = np.array([int(image.mask.any()) for image in val])
     logits = _image_logits(LocalizerAnalyzer(Settings(), bundle=load_bundle(folder)), val)
@@ -135,16 +135,23 @@ def build_localizer_bundle(
     return folder
 
 
-def _choose_int8(folder: Path, val: list[FixedImage], tolerance: float) -> dict[str, Any]:
+def _choose_int8(folder: Path, val: list[FixedImage], test: list[FixedImage], tolerance: float) -> dict[str, Any]:
     """Calibrate int8 activation ranges on up to 48 validation images; decide by validation pixel F1 at 0.5."""
     fp32 = LocalizerAnalyzer(Settings(), bundle=load_bundle(folder))
     batches = [fp32.input_batch(image.rgb) for image in val[:: max(1, len(val) // 48)]]
+    return choose_int8(
+        folder,
+        batches,
+        lambda bundle: _pixel_f1(bundle, val),
+        "pixel F1 at 0.5",
+        tolerance,
+        test_score=lambda bundle: _pixel_f1(bundle, test),
+    )
 
-    def validation_f1(bundle: Bundle) -> float:
-        report = evaluate(LocalizerAnalyzer(Settings(), bundle=bundle), val, "validation fixed set", sweep=False)
-        return float(report["pixel"]["f1_at_05"])
 
-    return choose_int8(folder, batches, validation_f1, "pixel F1 at 0.5", tolerance)
+def _pixel_f1(bundle: Bundle, images: list[FixedImage]) -> float:
+    report = evaluate(LocalizerAnalyzer(Settings(), bundle=bundle), images, "fixed set", sweep=False)
+    return float(report["pixel"]["f1_at_05"])
 
 
 def _localizer_notes(card: dict[str, Any]) -> str:
