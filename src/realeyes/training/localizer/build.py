@@ -27,6 +27,7 @@ NAME = "realeyes-unet-localizer"
 # and the test set's pixel AUC hardly moves when images are halved (robustness resize0.5).
 MAX_PIXELS = 512 * 1024
 MIN_SIDE = 32
+CALIBRATION_SIDE = 256  # int8 calibration windows (fixed-set images are at least this large)
 FALSE_ALARM_RATE = 0.05  # the threshold lets at most this share of authentic validation images through
 
 SYNTHETIC = (
@@ -138,7 +139,8 @@ def build_localizer_bundle(
 def _choose_int8(folder: Path, val: list[FixedImage], test: list[FixedImage], tolerance: float) -> dict[str, Any]:
     """Calibrate int8 activation ranges on up to 48 validation images; decide by validation pixel F1 at 0.5."""
     fp32 = LocalizerAnalyzer(Settings(), bundle=load_bundle(folder))
-    batches = [fp32.input_batch(image.rgb) for image in val[:: max(1, len(val) // 48)]]
+    # The percentile calibrator stacks activations, so every calibration input has one size: a centre window.
+    batches = [_centre(fp32.input_batch(image.rgb), CALIBRATION_SIDE) for image in val[:: max(1, len(val) // 48)]]
     return choose_int8(
         folder,
         batches,
@@ -147,6 +149,12 @@ def _choose_int8(folder: Path, val: list[FixedImage], test: list[FixedImage], to
         tolerance,
         test_score=lambda bundle: _pixel_f1(bundle, test),
     )
+
+
+def _centre(batch: np.ndarray, side: int) -> np.ndarray:
+    height, width = batch.shape[2:]
+    top, left = max(0, (height - side) // 2), max(0, (width - side) // 2)
+    return np.ascontiguousarray(batch[:, :, top : top + side, left : left + side])
 
 
 def _pixel_f1(bundle: Bundle, images: list[FixedImage]) -> float:
