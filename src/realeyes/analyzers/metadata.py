@@ -39,6 +39,14 @@ EDITOR_NAMES = re.compile(
 )
 
 
+# How much each kind of unsigned metadata counts: one policy for images and videos (realeyes.video.container).
+DECLARED = {"score": 0.98, "weight": 1.0, "decisive": True}  # an IPTC source type claiming AI or editing
+GENERATOR = {"score": 0.97, "weight": 1.0, "label": "ai-generated", "decisive": True}
+EDITOR = {"score": 0.55, "weight": 0.15, "label": "manipulated"}  # editing is not proof of manipulation
+DECLARED_AUTHENTIC = {"score": 0.3, "weight": 0.3, "label": "authentic"}
+CAMERA = {"score": 0.35, "weight": 0.3, "label": "authentic"}  # easy to copy or forge
+
+
 @dataclass(frozen=True)
 class GeneratorMarker:
     generator: str
@@ -71,30 +79,30 @@ class MetadataAnalyzer(Analyzer):
         claim = strongest_claim(xmp_types)
         if claim and claim.label in ("ai-generated", "manipulated"):
             return self.evidence(
-                score=0.98, weight=1.0, label=claim.label, decisive=True, details=details,
+                **DECLARED, label=claim.label, details=details,
                 summary=f"The image's IPTC metadata declares it {claim.meaning} ({claim.term}).",
             )  # fmt: skip
         if markers:
             generators = ", ".join(sorted({marker.generator for marker in markers}))
             return self.evidence(
-                score=0.97, weight=1.0, label="ai-generated", decisive=True, details=details,
+                **GENERATOR, details=details,
                 summary=f"Metadata written by an AI image generator ({generators}) in {markers[0].field}.",
             )  # fmt: skip
         if editor := EDITOR_NAMES.search(software):
             return self.evidence(
-                score=0.55, weight=0.15, label="manipulated", details=details,
+                **EDITOR, details=details,
                 summary=f"Saved by {editor.group(0)}: the image was edited or exported by an editor "
                 "(editing alone is not proof of manipulation).",
             )  # fmt: skip
         if claim and claim.label == "authentic":
             return self.evidence(
-                score=0.3, weight=0.3, label="authentic", details=details,
+                **DECLARED_AUTHENTIC, details=details,
                 summary=f"The image's IPTC metadata declares it {claim.meaning}; unsigned metadata is easy to forge.",
             )  # fmt: skip
         if {"Make", "Model"} <= camera.keys():
             taken = f", taken {camera['DateTimeOriginal']}" if "DateTimeOriginal" in camera else ""
             return self.evidence(
-                score=0.35, weight=0.3, label="authentic", details=details,
+                **CAMERA, details=details,
                 summary=f"Camera metadata present ({_camera_name(camera)}{taken}); "
                 "metadata is easy to copy or forge, so this is weak evidence.",
             )  # fmt: skip

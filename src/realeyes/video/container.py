@@ -14,7 +14,16 @@ from typing import Any
 from realeyes.analyzers._registry import register
 from realeyes.analyzers._source_types import strongest_claim
 from realeyes.analyzers.base import Analyzer, Evidence
-from realeyes.analyzers.metadata import EDITOR_NAMES, GENERATOR_NAMES, xmp_source_types
+from realeyes.analyzers.metadata import (
+    CAMERA,
+    DECLARED,
+    DECLARED_AUTHENTIC,
+    EDITOR,
+    EDITOR_NAMES,
+    GENERATOR,
+    GENERATOR_NAMES,
+    xmp_source_types,
+)
 from realeyes.media import Media
 from realeyes.video.decode import container_tags
 
@@ -57,32 +66,32 @@ class VideoMetadataAnalyzer(Analyzer):
         claim = strongest_claim([term for value in producer.values() for term in xmp_source_types(value)])
         if claim and claim.label in ("ai-generated", "manipulated"):
             return self.evidence(
-                score=0.98, weight=1.0, label=claim.label, decisive=True, details=details,
+                **DECLARED, label=claim.label, details=details,
                 summary=f"The video's metadata declares it {claim.meaning} ({claim.term}).",
             )  # fmt: skip
         if found := _first_match(producer, (VIDEO_GENERATOR_NAMES, GENERATOR_NAMES)):
             key, name = found
             details["generator"] = {"name": name, "tag": key, "value": producer[key]}
             return self.evidence(
-                score=0.97, weight=1.0, label="ai-generated", decisive=True, details=details,
+                **GENERATOR, details=details,
                 summary=f"The container names an AI video generator or face-swap tool ({name}) in its "
                 f"'{key}' tag.",
             )  # fmt: skip
         if found := _first_match(producer, (VIDEO_EDITOR_NAMES, EDITOR_NAMES)):
             key, name = found
             return self.evidence(
-                score=0.55, weight=0.15, label="manipulated", details=details,
+                **EDITOR, details=details,
                 summary=f"Exported by {name} ('{key}' tag): the video was edited (editing alone is not proof of "
                 "manipulation).",
             )  # fmt: skip
         if claim and claim.label == "authentic":
             return self.evidence(
-                score=0.3, weight=0.3, label="authentic", details=details,
+                **DECLARED_AUTHENTIC, details=details,
                 summary=f"The video's metadata declares it {claim.meaning}; unsigned metadata is easy to forge.",
             )  # fmt: skip
         if {"make", "model"} <= camera.keys():
             return self.evidence(
-                score=0.35, weight=0.3, label="authentic", details=details,
+                **CAMERA, details=details,
                 summary=f"Recorded by a camera or phone according to its tags ({camera['make']} {camera['model']}); "
                 "tags are easy to copy or forge, so this is weak evidence.",
             )  # fmt: skip
