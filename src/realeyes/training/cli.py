@@ -220,10 +220,11 @@ def models_compare(first: Path, second: Path, everything: bool) -> None:
         if key in figures[1] and (everything or (key.rsplit(".", 1)[-1] in headline and ".per_" not in key))
     ]
     names = [f"{card['name']} {card['version']}" for card in cards]
-    click.echo(f"{'figure':<48} {names[0][:22]:>22} {names[1][:22]:>22} {'difference':>10}")
+    width = max([len("figure"), *map(len, keys)])
+    click.echo(f"{'figure':<{width}} {names[0][:22]:>22} {names[1][:22]:>22} {'difference':>10}")
     for key in keys:
         a, b = figures[0][key], figures[1][key]
-        click.echo(f"{key:<48} {a:>22.4f} {b:>22.4f} {b - a:>+10.4f}")
+        click.echo(f"{key:<{width}} {a:>22.4f} {b:>22.4f} {b - a:>+10.4f}")
 
 
 @models.command("promote")
