@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 pytest.importorskip("torch")
+import onnx
 
 from realeyes import Engine, samples
 from realeyes.analyzers import create
@@ -22,7 +24,8 @@ from realeyes.media import load_media
 from realeyes.models import Registry
 from realeyes.training.cli import localizer
 from realeyes.training.dataset import collect_folder
-from realeyes.training.localizer.prepare import LocalizerPrepareConfig, prepare_localizer
+from realeyes.training.localizer.build import _choose_int8
+from realeyes.training.localizer.prepare import FixedImage, LocalizerPrepareConfig, prepare_localizer, read_fixed_set
 from realeyes.training.prepare import read_prepared
 
 
@@ -92,3 +95,24 @@ def test_the_promoted_bundle_serves_a_mask_of_the_image_size(run: dict[str, Path
     assert evidence.score is not None and evidence.details["model"] == "realeyes-unet-localizer-0.0.1"
     verdict = Engine(settings).analyze(samples.png_bytes(samples.photo_like(300, 200, seed=9)))
     assert "localizer" in {e.analyzer for e in verdict.evidence}
+
+
+def test_int8_export_keeps_the_quantized_graph_within_the_tolerance(run: dict[str, Path], tmp_path: Path) -> None:
+    bundle = tmp_path / "int8"
+    args = ("--workdir", str(run["workdir"]), "--version", "0.0.2", "--out", str(bundle), "--no-sweep")
+    invoke("export", *args, "--int8", "--int8-tolerance", "1.0")
+    decision = json.loads((bundle / "card.json").read_text())["quantization"]
+    assert decision["kept"] is True and decision["decided_on"] == "validation pixel F1 at 0.5"
+    graph = onnx.load(str(bundle / "model.onnx")).graph
+    assert any(node.op_type == "QuantizeLinear" for node in graph.node)
+
+
+def test_int8_calibration_accepts_validation_images_of_any_size(run: dict[str, Path], tmp_path: Path) -> None:
+    # Real fixed sets mix sizes; the percentile calibrator needs one shape (it failed on ../shared/data before).
+    folder = tmp_path / "bundle"
+    shutil.copytree(run["bundle"], folder)
+    val = read_fixed_set(run["workdir"] / "val")
+    varied = [FixedImage(i.rgb[: 256 - 8 * n, : 256 - 4 * n], i.mask[: 256 - 8 * n, : 256 - 4 * n], i.kind, i.group)
+              for n, i in enumerate(val)]  # fmt: skip
+    decision = _choose_int8(folder, varied, varied, tolerance=1.0)
+    assert decision["kept"] is True and decision["calibration_batches"] == len(varied)

@@ -27,7 +27,7 @@ NAME = "realeyes-unet-localizer"
 # and the test set's pixel AUC hardly moves when images are halved (robustness resize0.5).
 MAX_PIXELS = 512 * 1024
 MIN_SIDE = 32
-CALIBRATION_SIDE = 256  # int8 calibration windows (fixed-set images are at least this large)
+CALIBRATION_SIDE = 256  # int8 calibration windows (smaller when a validation image is smaller)
 FALSE_ALARM_RATE = 0.05  # the threshold lets at most this share of authentic validation images through
 
 SYNTHETIC = (
@@ -140,7 +140,9 @@ def _choose_int8(folder: Path, val: list[FixedImage], test: list[FixedImage], to
     """Calibrate int8 activation ranges on up to 48 validation images; decide by validation pixel F1 at 0.5."""
     fp32 = LocalizerAnalyzer(Settings(), bundle=load_bundle(folder))
     # The percentile calibrator stacks activations, so every calibration input has one size: a centre window.
-    batches = [_centre(fp32.input_batch(image.rgb), CALIBRATION_SIDE) for image in val[:: max(1, len(val) // 48)]]
+    inputs = [fp32.input_batch(image.rgb) for image in val[:: max(1, len(val) // 48)]]
+    side = min(CALIBRATION_SIDE, *(min(batch.shape[2:]) for batch in inputs))
+    batches = [_centre(batch, side) for batch in inputs]
     return choose_int8(
         folder,
         batches,
