@@ -201,13 +201,15 @@ def test_readiness_reports_an_unreachable_database(make_client, tmp_path) -> Non
 def test_readiness_needs_every_promoted_model_loaded(make_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from conftest import SHIPPED_MODELS
     from realeyes.config import Settings
+    from realeyes.models import Registry
 
     ready = make_client(engine_settings=Settings(models_dir=SHIPPED_MODELS)).get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"]["models"] == "ok"
 
     broken = tmp_path / "models"
     shutil.copytree(SHIPPED_MODELS, broken)
-    (next(broken.glob("localizer/*/model.onnx"))).write_bytes(b"not the model the card's sha256 names")
+    promoted = broken / Registry(broken).promoted_paths()["localizer"] / "model.onnx"
+    promoted.write_bytes(b"not the model the card's sha256 names")
     unready = make_client(engine_settings=Settings(models_dir=broken)).get("/readyz")
     assert unready.status_code == 503 and "localizer" in unready.json()["checks"]["models"]
 
