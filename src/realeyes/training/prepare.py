@@ -68,12 +68,7 @@ def prepare(
     rows = [(sample, assignment[sample.group]) for sample in grouped]
     if reconstruct is not None:
         rows += _reconstructions(rows, workdir / "reconstructions", reconstruct, config)
-    manifest = workdir / "manifest.csv"
-    with manifest.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS)
-        writer.writeheader()
-        for sample, split in rows:
-            writer.writerow({**asdict(sample), "split": split})
+    manifest = write_prepared(workdir / "manifest.csv", rows)
     _write_summary(workdir / "summary.json", rows, skipped, config)
     return manifest
 
@@ -108,6 +103,16 @@ def centre_crop(rgb: np.ndarray, size: int) -> np.ndarray:
     side = min(size, *rgb.shape[:2]) // 8 * 8
     top, left = (rgb.shape[0] - side) // 16 * 8, (rgb.shape[1] - side) // 16 * 8
     return np.ascontiguousarray(rgb[top : top + side, left : left + side])
+
+
+def write_prepared(manifest: Path, rows: list[tuple[Sample, str]]) -> Path:
+    """The manifest every pipeline writes: one row per sample with its split (FIELDS)."""
+    with manifest.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        writer.writeheader()
+        for sample, split in rows:
+            writer.writerow({**asdict(sample), "split": split})
+    return manifest
 
 
 def read_prepared(manifest: Path) -> list[tuple[Sample, str]]:

@@ -7,7 +7,6 @@ PNG under WORKDIR/crops (never into the repository); WORKDIR/manifest.csv lists 
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
@@ -22,7 +21,7 @@ from PIL import Image
 
 from realeyes.training.dataset import Sample, difference_hash, load_rgb, merge_near_duplicates
 from realeyes.training.faces.sources import SPLITS, FaceInput
-from realeyes.training.prepare import FIELDS
+from realeyes.training.prepare import write_prepared
 from realeyes.video.faces import detect_faces, face_crop
 
 log = logging.getLogger(__name__)
@@ -106,12 +105,7 @@ def prepare_faces(inputs: list[FaceInput], workdir: Path, config: FacePrepareCon
     """Crop, check and write WORKDIR/manifest.csv (FIELDS of the image pipeline) and WORKDIR/summary.json."""
     workdir.mkdir(parents=True, exist_ok=True)
     rows, dropped = drop_leaks(crop_inputs(inputs, workdir / "crops", config), config.near_duplicate_bits)
-    manifest = workdir / "manifest.csv"
-    with manifest.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS)
-        writer.writeheader()
-        for sample, split in rows:
-            writer.writerow({**asdict(sample), "split": split})
+    manifest = write_prepared(workdir / "manifest.csv", rows)
     counts = Counter(f"{split}/{'fake' if s.label else 'real'}/{s.source}" for s, split in rows)
     groups = {split: sorted({s.group for s, sp in rows if sp == split}) for split in SPLITS}
     summary = {
