@@ -18,6 +18,8 @@ from realeyes.service.logs import reset_request_id, set_request_id
 log = logging.getLogger("realeyes.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file itself
+# Metric label values must come from a fixed set: a client can send any method token, so others count as "other".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 
 
 class BodyTooLarge(HTTPException):
@@ -71,8 +73,9 @@ class RequestContext:
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
-            metrics.HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
-            metrics.HTTP_LATENCY.labels(scope["method"], route).observe(elapsed)
+            method = method_label(scope["method"])
+            metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            metrics.HTTP_LATENCY.labels(method, route).observe(elapsed)
             fields = {"method": scope["method"], "path": scope["path"], "status": status, "ms": round(elapsed * 1e3, 1)}
             log.info("request", extra={"fields": fields})
             reset_request_id(token)
@@ -92,6 +95,11 @@ def _limited(receive: Receive, limit: int) -> Receive:
         return message
 
     return wrapped
+
+
+def method_label(method: str) -> str:
+    """The request method as a metric label: a standard method, else "other" (a bounded set of values)."""
+    return method if method in KNOWN_METHODS else "other"
 
 
 def _route_template(scope: Scope) -> str:
