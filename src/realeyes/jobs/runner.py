@@ -76,6 +76,9 @@ class JobRunner:
         return True
 
     def _run_item(self, item: dict[str, Any], api_key_id: str | None) -> dict[str, Any]:
+        if "sha256" not in item:  # refused at intake (a zip member that cannot be extracted): its own error only
+            code, message = item.get("error_code", "corrupt_media"), item.get("error_message", "unreadable file")
+            return {"name": item["name"], "error": {"code": code, "message": message}}
         data = self.analyses.files.read_upload(item["sha256"])
         if data is None:
             return {"name": item["name"], "error": {"code": "upload_expired", "message": "the upload was deleted"}}

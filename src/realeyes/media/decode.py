@@ -14,7 +14,7 @@ import pillow_heif
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from realeyes.config import Settings
-from realeyes.errors import CorruptMedia, MediaTooLarge, UnsupportedMedia
+from realeyes.errors import CorruptMedia, MediaTooLarge, RealEyesError, UnsupportedMedia
 from realeyes.media.model import Media
 from realeyes.media.sniff import GIF, JPEG, PNG, Format, sniff_format
 
@@ -91,7 +91,7 @@ def _decode_image(data: bytes, fmt: Format, name: str | None, settings: Settings
             text_chunks = _read_text_chunks(image)
             ImageOps.exif_transpose(image, in_place=True)  # in place: a 50 MP photo is not copied needlessly
             rgb, properties = _to_rgb(image)
-    except (MediaTooLarge, CorruptMedia):
+    except RealEyesError:
         raise
     except Image.DecompressionBombError as exc:
         raise MediaTooLarge(f"Decompression bomb refused: {exc}") from exc
@@ -100,6 +100,16 @@ def _decode_image(data: bytes, fmt: Format, name: str | None, settings: Settings
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise CorruptMedia(
             f"The {fmt.name.upper()} file is damaged or truncated and cannot be decoded ({exc})."
+        ) from exc
+    except MemoryError as exc:
+        raise MediaTooLarge(f"The {fmt.name.upper()} file needs more memory to decode than is available.") from exc
+    except Exception as exc:
+        # Decoders raise whatever their parsing trips on (struct.error, IndexError, zlib.error, RecursionError...):
+        # a hostile or damaged file is the file's problem, never a server error.
+        log.info("decoder raised %s on a %s file", type(exc).__name__, fmt.name, exc_info=True)
+        raise CorruptMedia(
+            f"The {fmt.name.upper()} file is damaged or truncated and cannot be decoded "
+            f"({type(exc).__name__}: {str(exc)[:200]})."
         ) from exc
     properties.update(
         frame_count=frame_count,

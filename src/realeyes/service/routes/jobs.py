@@ -45,6 +45,9 @@ class BatchIntake:
             self._add(clean_filename(upload.filename), upload.file)
 
     def _add(self, name: str, stream: IO[bytes]) -> None:
+        self._store(name, self._read(name, stream))
+
+    def _read(self, name: str, stream: IO[bytes]) -> bytes:
         if len(self.items) >= self.state.settings.max_job_files:
             raise ApiError(413, "payload_too_large", f"a batch holds at most {self.state.settings.max_job_files} files")
         data = stream.read(min(self.budget, self.max_file) + 1)  # capped: a zip member's declared size may lie
@@ -55,21 +58,41 @@ class BatchIntake:
         self.budget -= len(data)
         if self.budget < 0:
             raise ApiError(413, "payload_too_large", f"the batch exceeds {self.state.settings.max_job_bytes} bytes")
+        return data
+
+    def _store(self, name: str, data: bytes) -> None:
         self.items.append({"name": name, "sha256": self.state.files.put_upload(data)})
         found = sniff_format(data[:64])
         self.all_videos = self.all_videos and found is not None and found.kind == "video"
 
+    def _add_unreadable(self, name: str, message: str) -> None:
+        """A zip member that cannot be extracted: one failed item in the job, the other members still run."""
+        if len(self.items) >= self.state.settings.max_job_files:
+            raise ApiError(413, "payload_too_large", f"a batch holds at most {self.state.settings.max_job_files} files")
+        self.items.append({"name": name, "error_code": "corrupt_media", "error_message": message})
+        self.all_videos = False
+
     def _add_zip(self, source: IO[bytes]) -> None:
         try:
-            with zipfile.ZipFile(source) as archive:
-                for info in archive.infolist():
-                    name = clean_filename(info.filename)
-                    if info.is_dir() or name.startswith(".") or info.filename.startswith("__MACOSX/"):
-                        continue
+            archive = zipfile.ZipFile(source)
+        except Exception as exc:  # a hostile central directory trips zipfile in many ways: all are the zip's fault
+            raise ApiError(422, "corrupt_media", f"the zip cannot be read: {type(exc).__name__}: {exc}") from exc
+        with archive:
+            for info in archive.infolist():
+                name = clean_filename(info.filename)
+                if info.is_dir() or name.startswith(".") or info.filename.startswith("__MACOSX/"):
+                    continue
+                try:
                     with archive.open(info) as member:
-                        self._add(name, member)
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:
-            raise ApiError(422, "corrupt_media", f"the zip cannot be read: {exc}") from exc
+                        data = self._read(name, member)
+                except ApiError:
+                    raise
+                except Exception as exc:  # zlib.error, a bad CRC, an encrypted or unsupported member...
+                    self._add_unreadable(
+                        name, f"the zip member cannot be extracted ({type(exc).__name__}: {str(exc)[:200]})"
+                    )
+                    continue
+                self._store(name, data)
 
 
 @router.post("", status_code=202, summary="Start a job: a video, a batch of images, or a zip")
