@@ -7,8 +7,10 @@ generator's PNG chunk, camera EXIF, an XMP digital source type) so that the anal
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,3 +198,41 @@ def _key_usage(sign_certificates: bool) -> x509.KeyUsage:
 
 def _pem(certificate: x509.Certificate) -> str:
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def camera_sample_jpeg() -> bytes:
+    """samples/camera-exif.jpg: a photo-like scene with a camera's EXIF, as a real capture carries."""
+    return jpeg_bytes(photo_like(768, 512, seed=2026), quality=85, exif=camera_exif())
+
+
+def generator_sample_png() -> bytes:
+    """samples/webui-parameters.png: a scene with the parameters chunk a Stable Diffusion web UI writes."""
+    return png_bytes(photo_like(320, 240, seed=7), {"parameters": sd_webui_parameters()})
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A sample image offered by GET /sample/{kind} and the web UI's "try a sample" buttons."""
+
+    kind: str
+    filename: str
+    media_type: str
+    data: bytes
+
+
+# kind -> (file name in samples/, media type, builder): the builders give the same bytes as those files, so the
+# service needs no samples/ folder beside it (a wheel or the Docker image has none).
+_SAMPLE_RECIPES: dict[str, tuple[str, str, Callable[[], bytes]]] = {
+    "real": ("camera-exif.jpg", "image/jpeg", camera_sample_jpeg),
+    "fake": ("webui-parameters.png", "image/png", generator_sample_png),
+}
+SAMPLE_KINDS = tuple(_SAMPLE_RECIPES)
+
+
+@functools.cache
+def sample(kind: str) -> Sample:
+    """The sample of that kind, built once per process; ValueError names the kinds there are."""
+    if kind not in _SAMPLE_RECIPES:
+        raise ValueError(f"no sample {kind!r}: the kinds are {', '.join(SAMPLE_KINDS)}")
+    filename, media_type, build = _SAMPLE_RECIPES[kind]
+    return Sample(kind, filename, media_type, build())

@@ -404,3 +404,28 @@ def test_a_video_becomes_a_job_and_its_report_shows_the_timeline(
     expect(page.locator("#timeline-frames img").first).to_be_visible()
     expect(page.locator("#timeline-table-body tr")).to_have_count(6)
     page.screenshot(path=artifacts / "ui-video.png", full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("button", "kind", "filename"),
+    [("AI-generated sample", "fake", "webui-parameters.png"), ("Real camera sample", "real", "camera-exif.jpg")],
+)
+def test_a_sample_button_fetches_the_sample_and_shows_its_verdict(
+    page: Page, make_server: Callable[..., LiveServer], artifacts: Path, button: str, kind: str, filename: str
+) -> None:
+    server = make_server().start()
+    open_app(page, server)
+
+    fetched = page.expect_response(lambda r: r.url.endswith(f"/sample/{kind}"))
+    posted = page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/v1/analyses"))
+    with fetched as sample, posted as response:
+        page.get_by_role("button", name=button).click()
+    assert sample.value.status == 200 and response.value.status == 201
+    analysis = response.value.json()
+
+    expect(page.locator("#report")).to_be_visible(timeout=20_000)
+    expect(page.locator("#report-heading")).to_have_text(filename)
+    check_verdict(page, analysis)
+    if kind == "fake":  # the generator's metadata is decisive
+        assert analysis["label"] == "ai-generated"
+    page.screenshot(path=artifacts / f"ui-sample-{kind}.png", full_page=True)

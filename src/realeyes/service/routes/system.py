@@ -15,6 +15,7 @@ from realeyes.models.registry import Registry
 from realeyes.service import metrics
 from realeyes.service.auth import Principal
 from realeyes.service.deps import analyze_caller, get_state
+from realeyes.service.routes.compat import served_model_version
 from realeyes.service.state import ServiceState
 from realeyes.store import Job
 
@@ -23,9 +24,10 @@ State = Annotated[ServiceState, Depends(get_state)]
 Caller = Annotated[Principal, Depends(analyze_caller)]
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+@router.get("/healthz", summary="Liveness: the process answers (and, for the RealEyes seed's clients, its model)")
+def healthz(state: State) -> dict[str, Any]:
+    version = served_model_version(state.engine)
+    return {"status": "ok", "model_loaded": version is not None, "model_version": version}
 
 
 @router.get("/readyz", summary="Readiness: models loaded, database and queue reachable (503 otherwise)")
@@ -45,10 +47,10 @@ def readyz(state: State) -> JSONResponse:
     )
 
 
-@router.get("/health", summary="Compatibility with the earlier RealEyes microservice")
+@router.get("/health", summary="Compatibility with the earlier RealEyes and DFD services")
 def health(state: State) -> dict[str, Any]:
-    versions = state.engine.versions
-    return {"status": "ok", "model": versions.get("classifier.model"), "models": _loaded_models(state)}
+    # `ok` is DFD's field; the others are the RealEyes seed's.
+    return {"status": "ok", "ok": True, "model": served_model_version(state.engine), "models": _loaded_models(state)}
 
 
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")

@@ -7,6 +7,7 @@ import { $, LABELS, announce, el, percent } from './js/dom.js';
 import { initHistory, loadHistory } from './js/history.js';
 import { createJob, initJobs, showJob, stopJobPolling } from './js/jobs.js';
 import { initReport, renderReport, setEngineInfo } from './js/report.js';
+import { initSamples } from './js/samples.js';
 import { initDropzone } from './js/upload.js';
 import { initFeedback } from './js/verdict.js';
 
@@ -171,6 +172,7 @@ async function loadEngineInfo() {
 async function main() {
   initAuth();
   initDropzone(onFiles);
+  initSamples(onFiles, showError);
   initReport();
   initFeedback(showError);
   initHistory(showError);
