@@ -164,7 +164,7 @@ def test_predict_compatibility_shape(client: TestClient) -> None:
 
 
 def test_health_readiness_catalogue_and_metrics(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "model_loaded": False, "model_version": None}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "queue": "ok", "models": "ok"}
     assert client.get("/health").json()["status"] == "ok"
