@@ -39,6 +39,15 @@ EDITOR_NAMES = re.compile(
 )
 
 
+# Text chunks are attacker-controlled: bound what is parsed and what goes back in the details.
+MAX_JSON_DEPTH = 64  # generator JSON nests a few levels; deeper is refused before parsing (no RecursionError)
+MAX_LISTED_CHUNKS = 64  # text chunk names listed in the details
+MAX_CHUNK_NAME = 80  # characters per listed name (PNG keywords are at most 79 bytes)
+MAX_LISTED_CHARS = 2048  # all listed names together
+MAX_MARKERS = 16
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # whole strings (their brackets do not count), brackets
+
+
 # How much each kind of unsigned metadata counts: one policy for images and videos (realeyes.video.container).
 DECLARED = {"score": 0.98, "weight": 1.0, "decisive": True}  # an IPTC source type claiming AI or editing
 GENERATOR = {"score": 0.97, "weight": 1.0, "label": "ai-generated", "decisive": True}
@@ -67,12 +76,16 @@ class MetadataAnalyzer(Analyzer):
         software = " ".join(str(media.exif.get(key, "")) for key in ("Software", "HostComputer", "Artist")).strip()
         xmp_types = xmp_source_types(media.xmp)
         markers = _generator_markers(media.text_chunks, software, media.xmp, media.exif.get("UserComment"))
+        chunk_names, names_truncated = _listed_chunk_names(media.text_chunks)
         details: dict[str, Any] = {
             "camera": camera,
             "software": software or None,
             "xmp_digital_source_type": xmp_types[0] if xmp_types else None,
-            "generator_markers": [marker.__dict__ for marker in markers],
-            "text_chunks": sorted(media.text_chunks),
+            "generator_markers": [marker.__dict__ for marker in markers[:MAX_MARKERS]],
+            "generator_markers_truncated": len(markers) > MAX_MARKERS,
+            "text_chunks": chunk_names,
+            "text_chunk_count": len(media.text_chunks),
+            "text_chunks_truncated": names_truncated,
             "exif_tags": len(media.exif),
             "has_xmp": media.xmp is not None,
         }
@@ -136,19 +149,39 @@ def _generator_markers(
     return markers
 
 
+def _listed_chunk_names(chunks: dict[str, str]) -> tuple[list[str], bool]:
+    """The chunk names for the details, bounded: each name, how many and their total length. True when cut."""
+    names: list[str] = []
+    used = 0
+    truncated = False
+    for key in sorted(chunks):
+        name = _short_name(key)
+        if len(names) >= MAX_LISTED_CHUNKS or used + len(name) > MAX_LISTED_CHARS:
+            return names, True
+        truncated = truncated or name != key
+        names.append(name)
+        used += len(name)
+    return names, truncated
+
+
+def _short_name(key: str) -> str:
+    return key if len(key) <= MAX_CHUNK_NAME else key[: MAX_CHUNK_NAME - 1] + "…"
+
+
 def _chunk_marker(key: str, value: str) -> GeneratorMarker | None:
     """Recognise the text chunks that generator front-ends write into their PNGs."""
+    key = _short_name(key)
     lowered = key.lower()
     if lowered == "parameters" and re.search(r"\bSteps:\s*\d+", value) and re.search(r"\b(Sampler|CFG scale):", value):
         return GeneratorMarker("Stable Diffusion web UI", f"text chunk '{key}'", _excerpt(value))
-    if lowered in ("prompt", "workflow") and _is_json_object(value):
+    if lowered in ("prompt", "workflow") and _json_object(value) is not None:
         return GeneratorMarker("ComfyUI", f"text chunk '{key}'", _excerpt(value))
     if lowered in ("invokeai_metadata", "invokeai_graph", "sd-metadata", "dream"):
         return GeneratorMarker("InvokeAI", f"text chunk '{key}'", _excerpt(value))
     if lowered == "fooocus_scheme" or (lowered == "parameters" and "fooocus" in value.lower()):
         return GeneratorMarker("Fooocus", f"text chunk '{key}'", _excerpt(value))
     if (lowered in ("software", "source") and "novelai" in value.lower()) or (
-        lowered == "comment" and _is_json_object(value) and {"n_samples", "uc"} <= json.loads(value).keys()
+        lowered == "comment" and {"n_samples", "uc"} <= (_json_object(value) or {}).keys()
     ):
         return GeneratorMarker("NovelAI", f"text chunk '{key}'", _excerpt(value))
     if re.search(r"\bJob ID:\s*[0-9a-f-]{36}", value) or "midjourney" in value.lower():
@@ -158,11 +191,29 @@ def _chunk_marker(key: str, value: str) -> GeneratorMarker | None:
     return None
 
 
-def _is_json_object(text: str) -> bool:
+def _json_object(text: str) -> dict[str, Any] | None:
+    """The text parsed as a JSON object, or None: not an object, not JSON, or nested deeper than MAX_JSON_DEPTH
+    (checked first without recursion, so a chunk of a million '[' costs a scan, not a RecursionError)."""
+    if not text.lstrip().startswith("{") or not _nesting_within(text, MAX_JSON_DEPTH):
+        return None
     try:
-        return isinstance(json.loads(text), dict)
-    except ValueError:
-        return False
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _nesting_within(text: str, limit: int) -> bool:
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return False
+        elif token in ("]", "}"):
+            depth -= 1
+    return True
 
 
 def _excerpt(text: str, start: int = 0, length: int = 120) -> str:
