@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import click
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -27,6 +30,8 @@ EXIT_USAGE = 2  # click's own code for bad arguments
 EXIT_FILE_FAILED = 3  # at least one file could not be analysed (each has its own error record)
 
 _LABEL_STYLES = {"ai-generated": "bold red", "manipulated": "bold yellow", "authentic": "bold green"}
+# ANSI/VT escape sequences: CSI (colours, cursor moves), OSC (titles, hyperlinks) and two-character escapes.
+_ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,9 +73,10 @@ def scan(
     _check_analyzers(names)
     expansion = expand_paths(paths)
     for missing in expansion.missing:
-        err.print(f"[red]error[/red]: {missing}: no such file, directory or matching pattern")
+        err.print(f"[red]error[/red]: {markup_safe(missing)}: no such file, directory or matching pattern")
     if expansion.skipped:
-        err.print(f"skipped {len(expansion.skipped)} file(s) that are not media (e.g. {expansion.skipped[0]})")
+        example = markup_safe(expansion.skipped[0])
+        err.print(f"skipped {len(expansion.skipped)} file(s) that are not media (e.g. {example})")
     if not expansion.files:
         raise click.UsageError("Nothing to scan.")
     options = ScanOptions(settings=settings, analyzers=names, maps_dir=save_maps)
@@ -118,7 +124,7 @@ def _emit(records: Any, output: str | None) -> int:
         else:
             collected.append(record)
         if record["error"] and output in ("jsonl", "csv", "json"):
-            click.echo(f"error: {record['path']}: {record['error']['message']}", err=True)
+            click.echo(f"error: {terminal_safe(record['path'])}: {terminal_safe(record['error']['message'])}", err=True)
     if output == "json":
         json.dump(collected, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -132,15 +138,38 @@ def _print_table(records: list[dict[str, Any]]) -> None:
     for column in ("file", "verdict", "p_fake", "why"):
         table.add_column(column, overflow="fold")
     for record in records:
+        # Paths, messages and reasons (which quote C2PA signer names) come from files: never markup, never escapes.
+        path = markup_safe(record["path"])
         if record["error"]:
-            table.add_row(record["path"], "[red]error[/red]", "", record["error"]["message"])
+            table.add_row(path, "[red]error[/red]", "", markup_safe(record["error"]["message"]))
             continue
         label = record["label"]
-        styled = f"[{_LABEL_STYLES[label]}]{label}[/]" if label in _LABEL_STYLES else label
+        styled = f"[{_LABEL_STYLES[label]}]{label}[/]" if label in _LABEL_STYLES else markup_safe(label)
         # For an inconclusive verdict the first reason only says so; the second says what was seen.
         why = " ".join(record["reasons"][: 2 if label == "inconclusive" else 1])
-        table.add_row(record["path"], styled, f"{record['p_fake']:.2f}", why)
+        table.add_row(path, styled, f"{record['p_fake']:.2f}", markup_safe(why))
     Console().print(table)
+
+
+def terminal_safe(value: object) -> str:
+    """Text that came from files (names, signer names, messages) without ANSI escape sequences or other control
+    characters: each such character becomes '?' (tabs and newlines a space), so nothing reaches the terminal
+    that it would act on. Undecodable bytes in file names (surrogates) become '?' as well."""
+    text = _ANSI_ESCAPE.sub("", str(value))
+    return "".join(_printable(ch) for ch in text)
+
+
+def _printable(ch: str) -> str:
+    if ch in "\t\n\r":
+        return " "
+    if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") and ch != "\u200d":  # ZWJ joins emoji
+        return "?"
+    return ch
+
+
+def markup_safe(value: object) -> str:
+    """terminal_safe text with Rich markup escaped, for strings that Rich would otherwise parse ('[/bold]')."""
+    return escape(terminal_safe(value))
 
 
 @main.command("analyzers")
