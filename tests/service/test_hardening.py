@@ -4,6 +4,7 @@ security headers and model cards without build-host details."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import struct
 import uuid
@@ -80,7 +81,7 @@ def gif_raising_struct_error() -> bytes:
     for cut in range(len(data) // 4, len(data)):
         try:
             with Image.open(io.BytesIO(data[:cut])) as image:
-                _ = image.n_frames
+                getattr(image, "n_frames", 1)  # walks every frame
                 image.load()
         except struct.error:
             return data[:cut]
@@ -133,3 +134,116 @@ def test_a_zip_member_that_cannot_be_inflated_fails_alone(sqlite_client: TestCli
     assert "analysis_id" in items["good.jpg"]
     assert items["broken.jpg"]["error"]["code"] == "corrupt_media"
     assert "error" in items["broken.jpg"]["error"]["message"]
+
+
+# ------------------------------------------------------------------ findings 12 and 17: safe downloads, headers, cards
+
+SVG_XSS = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+BASE_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "x-frame-options": "DENY"}
+
+
+def test_an_uploaded_svg_is_served_back_as_a_sandboxed_attachment(sqlite_client: TestClient) -> None:
+    created = sqlite_client.post("/v1/analyses", files={"file": ('x<"evil">.svg', SVG_XSS, "image/svg+xml")})
+    assert created.status_code == 201, created.text
+    served = sqlite_client.get(created.json()["image_url"])
+    assert served.status_code == 200 and served.content == SVG_XSS
+    assert served.headers["content-disposition"].startswith("attachment;")
+    fallback = re.search(r'filename="([^"]*)";', served.headers["content-disposition"])
+    assert fallback and re.fullmatch(r"[A-Za-z0-9._ -]+\.svg", fallback.group(1))  # nothing can end it early
+    assert served.headers["x-content-type-options"] == "nosniff"
+    policy = served.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "sandbox" in policy and "script-src" not in policy
+
+
+def test_an_uploaded_raster_image_stays_inline_but_sandboxed(sqlite_client: TestClient) -> None:
+    created = sqlite_client.post("/v1/analyses", files={"file": ("photo.jpg", jpeg_bytes(seed=92), "image/jpeg")})
+    served = sqlite_client.get(created.json()["image_url"])
+    assert served.headers["content-type"] == "image/jpeg"
+    assert "content-disposition" not in served.headers
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in served.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/healthz", 200), ("GET", "/", 200), ("GET", "/static/app.js", 200), ("GET", "/nowhere", 404),
+     ("GET", "/v1/analyses/none", 404), ("POST", "/v1/analyses", 422), ("GET", "/openapi.json", 200)],
+)  # fmt: skip
+def test_every_response_carries_the_security_headers(
+    sqlite_client: TestClient, method: str, path: str, status: int
+) -> None:
+    response = sqlite_client.request(method, path)
+    assert response.status_code == status
+    for name, value in BASE_HEADERS.items():
+        assert response.headers[name] == value, name
+    policy = dict(
+        part.strip().split(" ", 1) for part in response.headers["content-security-policy"].split(";") if part.strip()
+    )
+    assert policy["script-src"] == "'self'" and policy["object-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'" and policy["base-uri"] == "'none'"
+    assert "blob:" in policy["img-src"] and policy["connect-src"] == "'self'"  # what the web UI needs
+
+
+def test_a_refused_body_and_the_api_docs_carry_headers_too(sqlite_client: TestClient) -> None:
+    too_big = sqlite_client.post("/v1/analyses", headers={"content-length": str(10**12)}, content=b"")
+    assert too_big.status_code == 413 and too_big.headers["x-frame-options"] == "DENY"
+    docs = sqlite_client.get("/docs")
+    assert docs.status_code == 200 and docs.headers["x-content-type-options"] == "nosniff"
+    assert "'unsafe-inline'" in docs.headers["content-security-policy"]  # Swagger UI starts from an inline script
+    assert docs.headers["content-security-policy"].count("content-security-policy") == 0
+    assert len(docs.headers.get_list("content-security-policy")) == 1
+
+
+REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+@pytest.fixture
+def models_with_build_details(tmp_path: Path) -> Path:
+    """The shipped cards (which record build commands and paths) plus one written here, beside stand-in models."""
+    from realeyes.models.bundle import sha256_of
+
+    root = tmp_path / "models"
+    cards = {
+        card.parent.relative_to(REPO_MODELS): json.loads(card.read_text()) for card in REPO_MODELS.glob("*/*/card.json")
+    }
+    cards[Path("classifier/extra-0.0.1")] = {
+        "name": "extra",
+        "version": "0.0.1",
+        "task": "classifier",
+        "command": "realeyes export --workdir /home/alice/runs/x",
+        "training": {"argv": ["train", "--out", "/srv/build/x"], "cwd": "/srv/build", "hostname": "builder-7"},
+        "notes": "data in C:\\Users\\bob\\data\\set.csv and ~/datasets/faces; see https://example.org/a/b/c",
+        "source": "models/classifier/extra-0.0.1",
+    }
+    for relative, card in cards.items():
+        folder = root / relative
+        folder.mkdir(parents=True)
+        (folder / "model.onnx").write_bytes(b"stand-in")
+        card["sha256"] = sha256_of(folder / "model.onnx")
+        (folder / "card.json").write_text(json.dumps(card))
+    return root
+
+
+def test_model_cards_are_served_without_build_host_paths_or_commands(
+    make_client: ClientFactory, tmp_path: Path, models_with_build_details: Path
+) -> None:
+    from realeyes.config import Settings
+
+    client = make_client(
+        engine_settings=Settings(models_dir=models_with_build_details),
+        database_url=f"sqlite:///{tmp_path / 'models.db'}",
+    )
+    response = client.get("/v1/models")
+    assert response.status_code == 200
+    models = response.json()["models"]
+    assert len(models) >= 2
+    text = response.text
+    for leak in ("/work/", "/home/", "/srv/", "alice", "bob", "builder-7", "--workdir", "~/", "sqlite:"):
+        assert leak not in text, leak
+    assert '"command"' not in text and '"argv"' not in text and '"cwd"' not in text
+    extra = next(model for model in models if model["name"] == "extra")["card"]
+    assert extra["notes"] == "data in …/set.csv and …/faces; see https://example.org/a/b/c"
+    assert extra["source"] == "models/classifier/extra-0.0.1"  # paths inside the repository stay
+    shipped = [model for model in models if model["name"] != "extra"]
+    if shipped:  # the repository's own cards keep their content, minus the host details
+        assert all(model["card"]["sha256"] and model["version"] for model in shipped)

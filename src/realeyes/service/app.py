@@ -38,6 +38,10 @@ from realeyes.store import Database
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 PURGE_INTERVAL_SECONDS = 6 * 3600
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 def build_state(settings: ServiceSettings, engine_settings: Settings) -> ServiceState:
@@ -111,13 +115,15 @@ def create_app(settings: ServiceSettings | None = None, engine_settings: Setting
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="RealEyes API",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/docs-assets/swagger-ui.css",
             swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
+        page.headers["Content-Security-Policy"] = DOCS_CSP  # the page starts Swagger UI from an inline script
+        return page
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

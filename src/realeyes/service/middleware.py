@@ -20,6 +20,20 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file itself
 # Metric label values must come from a fixed set: a client can send any method token, so others count as "other".
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+# The web UI (static/) loads its own module scripts and stylesheet, sets inline styles, shows blob:/data: images
+# and calls the API on the same origin; nothing else is allowed. A response that needs another policy (the
+# Swagger page, downloads of uploads) sets its own header, which is kept.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+)
 
 
 class BodyTooLarge(HTTPException):
@@ -51,7 +65,9 @@ class RequestContext:
             nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status, started_response = message["status"], True
-                message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
+                response_headers = message.setdefault("headers", [])
+                response_headers.append((b"x-request-id", rid.encode()))
+                add_security_headers(response_headers)
             await send(message)
 
         try:
@@ -79,6 +95,12 @@ class RequestContext:
             fields = {"method": scope["method"], "path": scope["path"], "status": status, "ms": round(elapsed * 1e3, 1)}
             log.info("request", extra={"fields": fields})
             reset_request_id(token)
+
+
+def add_security_headers(headers: list[tuple[bytes, bytes]]) -> None:
+    """Add the security headers a response does not set itself (a route's stricter or looser policy wins)."""
+    present = {name.lower() for name, _ in headers}
+    headers.extend((name, value) for name, value in SECURITY_HEADERS if name not in present)
 
 
 def _limited(receive: Receive, limit: int) -> Receive:

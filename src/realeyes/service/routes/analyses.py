@@ -6,6 +6,7 @@ import base64
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from fastapi.responses import FileResponse
@@ -26,6 +27,12 @@ Label = Literal["authentic", "ai-generated", "manipulated", "inconclusive"]
 State = Annotated[ServiceState, Depends(get_state)]
 Caller = Annotated[Principal, Depends(analyze_caller)]
 _MAP_NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
+# Uploaded bytes are served back from the API's own origin, so nothing in them may run there: only raster images
+# and videos are shown inline, everything else (SVG, PDF, unknown bytes) is a download; all of it sandboxed.
+_INLINE_FORMATS = frozenset({"jpeg", "png", "gif", "webp", "bmp", "tiff", "heif", "avif", "jxl"})
+_INLINE_KINDS = frozenset({"video"})
+UPLOAD_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
 def clean_filename(name: str | None) -> str:
@@ -126,7 +133,17 @@ def get_image(state: State, _: Caller, analysis_id: str) -> Response:
     if data is None:
         raise ApiError(410, "upload_expired", "the upload was removed by the retention policy; the result remains")
     found = sniff_format(data[:64])
-    return Response(data, media_type=found.mime if found else "application/octet-stream")
+    inline = found is not None and (found.name in _INLINE_FORMATS or found.kind in _INLINE_KINDS)
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": UPLOAD_CSP if inline else DOWNLOAD_CSP}
+    if not inline:
+        headers["Content-Disposition"] = attachment(analysis.filename)
+    return Response(data, media_type=found.mime if found else "application/octet-stream", headers=headers)
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition that downloads under the uploaded name (ASCII fallback plus RFC 5987 UTF-8 form)."""
+    fallback = re.sub(r"[^A-Za-z0-9._ -]", "_", filename)[:200] or "upload"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename[:200], safe='')}"
 
 
 @router.get("/{analysis_id}/thumbnail.jpg", response_class=FileResponse, summary="A small JPEG preview")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -88,8 +89,8 @@ def list_models(state: State, _: Caller) -> dict[str, Any]:
                 "version": bundle.version,
                 "promoted": promoted.get(bundle.task) == relative,
                 "threshold": card.get("threshold"),
-                "metrics": card.get("metrics"),
-                "card": card,
+                "metrics": public_card(card.get("metrics")),
+                "card": public_card(card),
             }
         )
     return {"models": models}
@@ -115,3 +116,28 @@ def _loaded_models(state: ServiceState) -> dict[str, str]:
     return {
         name[: -len(".model")]: version for name, version in state.engine.versions.items() if name.endswith(".model")
     }
+
+
+# Model cards record how they were built: commands and paths on the build host are not for API clients.
+_HOST_DETAIL_KEYS = frozenset({"command", "commands", "cmd", "argv", "cwd", "workdir", "host", "hostname", "user"})
+_HOST_PATH = re.compile(
+    r"(?<![\w.:/~-])(?:[A-Za-z][\w+.-]*:///+|~?/)(?:[^\s/'\"(),;]+/)+[^\s/'\"(),;]*"  # /a/b, ~/a/b, sqlite:////a/b
+    r"|\b[A-Za-z]:\\[^\s'\"(),;]+"  # C:\a\b
+)
+
+
+def public_card(value: Any) -> Any:
+    """A model card (or part of one) as served: build commands dropped, absolute host paths cut to their last
+    component ('…/manifest.csv'); everything else, URLs and bundle-relative paths included, unchanged."""
+    if isinstance(value, dict):
+        return {key: public_card(item) for key, item in value.items() if str(key).lower() not in _HOST_DETAIL_KEYS}
+    if isinstance(value, list):
+        return [public_card(item) for item in value]
+    if isinstance(value, str):
+        return _HOST_PATH.sub(_redact_path, value)
+    return value
+
+
+def _redact_path(match: re.Match[str]) -> str:
+    last = re.split(r"[/\\]", match.group(0).rstrip("/\\"))[-1]
+    return f"…/{last}" if last else "…"
