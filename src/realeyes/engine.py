@@ -12,11 +12,13 @@ import realeyes
 from realeyes.analyzers import Analyzer, ErrorInfo, Evidence, Map, create, list_analyzers
 from realeyes.config import Settings
 from realeyes.errors import MediaError, ModelUnavailable
-from realeyes.fusion import FusionModel, decide
+from realeyes.fusion import FusionModel, Thresholds, decide
 from realeyes.media import Media, MediaSource, load_media
 from realeyes.verdict import Verdict
 
 log = logging.getLogger(__name__)
+
+FUSION_FILE = "fusion.json"
 
 
 class Engine:
@@ -47,16 +49,32 @@ class Engine:
         return engine
 
     def _fusion_model(self) -> FusionModel:
-        """REALEYES_FUSION_PATH if set, else the fusion fitted with a served model, else analyzers' own weights."""
+        """REALEYES_FUSION_PATH if set, else models/fusion.json (fitted by the generalisation benchmark), else the
+        fusion fitted with a served model, else analyzers' own weights."""
         if self.settings.fusion_path:
             return FusionModel.load(self.settings.fusion_path)
-        fitted = [a.fusion_path for a in self.analyzers if a.fusion_path is not None]
-        return FusionModel.load(fitted[0]) if fitted else FusionModel()
+        fitted = [self.settings.models_dir / FUSION_FILE]
+        fitted += [a.fusion_path for a in self.analyzers if a.fusion_path is not None]
+        found = [path for path in fitted if path.is_file()]
+        return FusionModel.load(found[0]) if found else FusionModel()
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The fusion's calibrated thresholds, with any set explicitly in the settings taking precedence."""
+        fitted, settings = self.fusion.thresholds or Thresholds(), self.settings
+        ai_generated = fitted.ai_generated if settings.threshold is None else settings.threshold
+        authentic = fitted.authentic if settings.authentic_threshold is None else settings.authentic_threshold
+        if authentic >= ai_generated:  # an explicit threshold below the fitted authentic one: keep a middle band
+            authentic = ai_generated / 2
+        manipulated = fitted.manipulated if settings.threshold is None else settings.threshold
+        return Thresholds(ai_generated=ai_generated, authentic=authentic, manipulated=manipulated)
 
     @property
     def versions(self) -> dict[str, str]:
         versions = {"realeyes": realeyes.__version__, **{a.name: a.version for a in self.analyzers}}
         versions.update({f"{a.name}.model": a.model_version for a in self.analyzers if a.model_version})
+        if self.fusion.fitted_on:
+            versions["fusion"] = self.fusion.fitted_on
         return versions
 
     def analyze(self, source: MediaSource) -> Verdict:
@@ -68,7 +86,8 @@ class Engine:
         """Analyse media already loaded by load_media (callers that also need its pixels load it once)."""
         started = time.perf_counter() if started is None else started
         evidence = [self._run(analyzer, media) for analyzer in self.analyzers if analyzer.applies_to(media)]
-        decision = decide(evidence, self.fusion, self.settings.threshold, self.settings.authentic_threshold)
+        thresholds = self.thresholds
+        decision = decide(evidence, self.fusion, thresholds)
         notes = (
             list(media.notes)
             + [f"The {name} analyzer is unavailable: {why}" for name, why in self.unavailable.items()]
@@ -81,7 +100,7 @@ class Engine:
         return Verdict(
             label=decision.label,
             p_fake=decision.p_fake,
-            threshold=self.settings.threshold,
+            threshold=thresholds.ai_generated,
             reasons=decision.reasons,
             evidence=evidence,
             media=media.describe(),

@@ -123,11 +123,11 @@ def _scan_one(job: tuple[str, str]) -> dict[str, Any]:
         maps = _save_maps(verdict, _options.maps_dir, stem) if _options.maps_dir else {}
         return verdict_record(path, verdict, maps)
     except RealEyesError as exc:
-        return error_record(path, exc.code, str(exc), _engine.settings.threshold)
+        return error_record(path, exc.code, str(exc), _engine.thresholds.ai_generated)
     except Exception as exc:  # a bug or resource failure must not stop a batch: report it for this file
         log.error("unexpected failure on %s: %r", path, exc)
         log.debug("traceback for %s", path, exc_info=True)
-        return error_record(path, "internal_error", f"{type(exc).__name__}: {exc}", _engine.settings.threshold)
+        return error_record(path, "internal_error", f"{type(exc).__name__}: {exc}", _engine.thresholds.ai_generated)
 
 
 def _save_maps(verdict: Verdict, directory: Path, stem: str) -> dict[str, str]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from realeyes import Engine, samples
 from realeyes.analyzers import Analyzer, Evidence, register
+from realeyes.config import Settings
 from realeyes.errors import CorruptMedia, UnknownAnalyzer
 from realeyes.media import Media
 
@@ -92,3 +95,23 @@ def test_thresholds_must_leave_room_for_inconclusive() -> None:
 def test_an_empty_analyzer_list_means_none_not_all(photo: np.ndarray) -> None:
     verdict = Engine(analyzers=[]).analyze(samples.jpeg_bytes(photo))
     assert verdict.evidence == [] and verdict.label == "inconclusive"
+
+
+def test_engine_uses_the_calibrated_thresholds_of_the_models_folder_fusion(tmp_path: Path) -> None:
+    (tmp_path / "fusion.json").write_text(
+        json.dumps(
+            {"bias": 0, "coefficients": {}, "thresholds": {"ai_generated": 0.8, "authentic": 0.1}, "fitted_on": "bench"}
+        )
+    )
+    engine = Engine(Settings(models_dir=tmp_path), analyzers=["metadata"])
+    assert (engine.thresholds.ai_generated, engine.thresholds.authentic) == (0.8, 0.1)
+    assert engine.versions["fusion"] == "bench"  # a recalibration invalidates cached results
+    explicit = Engine(Settings(models_dir=tmp_path, threshold=0.7), analyzers=["metadata"])
+    assert (explicit.thresholds.ai_generated, explicit.thresholds.authentic) == (0.7, 0.1)
+    lower = Engine(Settings(models_dir=tmp_path, threshold=0.05), analyzers=["metadata"])
+    assert lower.thresholds.authentic == 0.025  # an explicit threshold below the fitted band keeps a middle band
+
+
+def test_without_a_fitted_fusion_the_default_thresholds_apply(tmp_path: Path) -> None:
+    engine = Engine(Settings(models_dir=tmp_path), analyzers=["metadata"])
+    assert (engine.thresholds.ai_generated, engine.thresholds.authentic) == (0.6, 0.25)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from realeyes.analyzers import ErrorInfo, Evidence
-from realeyes.fusion import FusionModel, decide
+from realeyes.fusion import FusionModel, Thresholds, decide
 
 
 def ev(name: str, score: float | None, weight: float = 1.0, **fields: object) -> Evidence:
@@ -16,7 +16,7 @@ def ev(name: str, score: float | None, weight: float = 1.0, **fields: object) ->
 
 
 def run(*evidence: Evidence, model: FusionModel | None = None) -> tuple[str, float, list[str]]:
-    decision = decide(list(evidence), model or FusionModel(), threshold=0.6, authentic_threshold=0.25)
+    decision = decide(list(evidence), model or FusionModel(), Thresholds(ai_generated=0.6, authentic=0.25))
     return decision.label, decision.p_fake, decision.reasons
 
 
@@ -45,7 +45,8 @@ def test_weak_evidence_is_inconclusive() -> None:
     uncalibrated = [ev(name, 0.7, weight=0.1, label="manipulated") for name in ("ela", "noise", "spectrum")]
     label, p_fake, reasons = run(*uncalibrated)
     assert label == "inconclusive" and 0.5 < p_fake < 0.6
-    assert reasons[0] == "The evidence is too weak to decide either way."
+    assert reasons[0].startswith("Inconclusive: the pixel evidence gives 5") and "short of the 60% needed" in reasons[0]
+    assert "no provenance" in reasons[0]
 
 
 def test_no_opinion_at_all_is_inconclusive() -> None:
@@ -113,3 +114,34 @@ def test_a_not_ai_classifier_cannot_cancel_evidence_of_manipulation() -> None:
 def test_weak_manipulation_views_alone_do_not_make_a_manipulation_verdict() -> None:
     label, _, _ = run(ev("ela", 0.7, weight=0.1, label="manipulated"), ev("classifier", 0.05, label="ai-generated"))
     assert label == "authentic"
+
+
+def test_fusion_file_carries_calibrated_thresholds_and_votes(tmp_path: Path) -> None:
+    path = tmp_path / "fusion.json"
+    fitted = {"ai_generated": 0.85, "authentic": 0.2}
+    path.write_text(json.dumps({"bias": 0, "coefficients": {}, "thresholds": fitted, "votes": {"localizer": 0.9}}))
+    model = FusionModel.load(path)
+    assert model.thresholds == Thresholds(ai_generated=0.85, authentic=0.2)
+    assert model.votes == {"localizer": 0.9}
+
+
+def test_thresholds_that_leave_no_inconclusive_band_are_refused() -> None:
+    with pytest.raises(ValueError, match="authentic < ai_generated"):
+        Thresholds(ai_generated=0.3, authentic=0.4)
+
+
+def test_a_calibrated_threshold_turns_a_weak_accusation_into_inconclusive() -> None:
+    evidence = [ev("classifier", 0.75, label="ai-generated")]
+    assert decide(evidence, FusionModel(), Thresholds()).label == "ai-generated"
+    strict = decide(evidence, FusionModel(), Thresholds(ai_generated=0.9, authentic=0.2))
+    assert strict.label == "inconclusive" and "short of the 90% needed" in strict.reasons[0]
+
+
+def test_a_learned_vote_below_its_calibrated_score_does_not_make_a_manipulation_verdict() -> None:
+    mask = ev("localizer", 0.8, label="manipulated")
+    assert decide([mask], FusionModel(), Thresholds()).label == "manipulated"
+    gated = FusionModel(votes={"localizer": 0.95})
+    assert decide([mask], gated, Thresholds()).label != "manipulated"
+    # Other manipulation evidence (a manifest broken after signing) is not gated by the localizer's calibration.
+    broken = ev("c2pa", 0.75, weight=0.6, label="manipulated")
+    assert decide([broken], gated, Thresholds()).label == "manipulated"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -38,8 +39,7 @@ class Analyses:
         self.database = database
         self.files = files
         # What makes two results interchangeable: every analyzer/model version and the decision thresholds.
-        settings = engine.settings
-        identity = {**engine.versions, "threshold": settings.threshold, "authentic": settings.authentic_threshold}
+        identity = {**engine.versions, "thresholds": dataclasses.asdict(engine.thresholds)}
         self.versions_key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
     def find(self, sha256: str) -> Analysis | None:

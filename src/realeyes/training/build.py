@@ -13,6 +13,7 @@ from realeyes.analyzers.classifier import ClassifierAnalyzer
 from realeyes.config import Settings
 from realeyes.engine import Engine
 from realeyes.errors import RealEyesError
+from realeyes.fusion import Thresholds
 from realeyes.models.bundle import CARD_FILE, Bundle, load_bundle
 from realeyes.training.calibration import fit_platt
 from realeyes.training.catalog import SOURCES, sample_pixels
@@ -57,7 +58,7 @@ def build_classifier_bundle(
         "ONNX Runtime at inference). Scores grid crops at native resolution and averages their logits.",
         "architecture": {"name": "ResidualClassifier", **saved["config"]["model"]},
         "input": {"crop": INFERENCE_CROP, "crops": INFERENCE_CROPS, "min_side": MIN_SIDE, "range": "RGB / 255"},
-        "threshold": Settings().threshold,  # the engine's verdict threshold, so card figures mean what scans do
+        "threshold": Thresholds().ai_generated,  # the engine's verdict threshold, so card figures mean what scans do
         "calibration": {"method": "platt", "scale": 1.0, "bias": 0.0},
         "onnx_parity_max_abs_diff": parity,
         "training": {"steps": saved["step"], "config": saved["config"]},

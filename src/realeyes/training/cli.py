@@ -143,8 +143,36 @@ def export_command(
 @click.option("--split", help="With a prepared manifest: evaluate only this split (e.g. test).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Report folder.")
 @click.option("--no-sweep", is_flag=True, help="Skip the robustness sweep.")
-def evaluate_command(dataset: Path, bundle: Path | None, split: str | None, out: Path, no_sweep: bool) -> None:
-    """Evaluate a classifier bundle on a labelled folder (real/, ai/) or CSV manifest."""
+@click.option(
+    "--protocol",
+    type=click.Choice(["split", "generalisation"]),
+    default="split",
+    show_default=True,
+    help="generalisation: DATASET is ../shared/data; every served detector and the verdict, leave one source out.",
+)
+@click.option(
+    "--write-fusion",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="generalisation: write the calibrated fusion and thresholds here (the engine reads models/fusion.json).",
+)
+@click.option("--rescore", is_flag=True, help="generalisation: score again even if OUT/scores.csv exists.")
+@click.option("--workers", type=int, default=2, show_default=True, help="generalisation: scoring processes.")
+def evaluate_command(
+    dataset: Path,
+    bundle: Path | None,
+    split: str | None,
+    out: Path,
+    no_sweep: bool,
+    protocol: str,
+    write_fusion: Path | None,
+    rescore: bool,
+    workers: int,
+) -> None:
+    """Evaluate a classifier bundle on a labelled folder (real/, ai/) or CSV manifest; or, with --protocol
+    generalisation, every served detector and the fused verdict on sources they never saw."""
+    if protocol == "generalisation":
+        _evaluate_generalisation(dataset, out, write_fusion, rescore, workers)
+        return
     from realeyes.analyzers.classifier import ClassifierAnalyzer
     from realeyes.config import Settings
     from realeyes.mlops import tracking
@@ -164,6 +192,17 @@ def evaluate_command(dataset: Path, bundle: Path | None, split: str | None, out:
     params = {"data": described, "bundle": analyzer.bundle.path}
     tracking.track_evaluation(out, tracking.EVALUATION_EXPERIMENT, params, report)
     click.echo(json.dumps({k: report[k]["auc"] for k in ("as_served", "same_reencode_jpeg90")}))
+
+
+def _evaluate_generalisation(shared: Path, out: Path, fusion: Path | None, rescore: bool, workers: int) -> None:
+    from realeyes.training.generalisation import benchmark
+    from realeyes.training.generalisation.protocol import Targets
+
+    report = benchmark.evaluate_generalisation(shared, out, Targets(), workers, rescore)
+    if fusion is not None:
+        benchmark.write_fusion(report, fusion)
+    verdict = report["detectors"]["verdict (fused + localizer vote)"]["conditions"]["laundered"]["pooled"]
+    click.echo(json.dumps({"laundered": {k: verdict[k] for k in ("auc", "real_accused", "generated_caught")}}))
 
 
 @click.group("models")

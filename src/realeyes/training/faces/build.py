@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from realeyes.config import Settings
+from realeyes.fusion import Thresholds
 from realeyes.models.bundle import CARD_FILE, MODEL_FILE, load_bundle
 from realeyes.models.face_forgery import TASK, FaceForgeryModel
 from realeyes.training.calibration import fit_platt
@@ -65,7 +66,7 @@ def build_face_bundle(
             "layout": "NCHW float32",
             "range": "RGB / 255",
         },
-        "threshold": Settings().threshold,  # the engine's verdict threshold, so card figures mean what scans do
+        "threshold": Thresholds().ai_generated,  # the engine's verdict threshold, so card figures mean what scans do
         "calibration": {"method": "platt", "scale": 1.0, "bias": 0.0},
         "onnx_parity_max_abs_diff": parity,
         "training": {

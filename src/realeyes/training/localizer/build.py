@@ -11,6 +11,7 @@ import numpy as np
 
 from realeyes.analyzers.localizer import LocalizerAnalyzer, top_mean
 from realeyes.config import Settings
+from realeyes.fusion import Thresholds
 from realeyes.models.bundle import CARD_FILE, Bundle, load_bundle
 from realeyes.training.calibration import fit_platt
 from realeyes.training.catalog import SOURCES
@@ -92,7 +93,7 @@ def build_localizer_bundle(
             "range": "RGB / 255",
             "layout": "NCHW",
         },
-        "threshold": Settings().threshold,  # replaced by the validation-fitted one below
+        "threshold": Thresholds().ai_generated,  # replaced by the validation-fitted one below
         "calibration": {"method": "platt", "scale": 1.0, "bias": 0.0},
         "onnx_parity_max_abs_diff": parity,
         "training": {"steps": saved["step"], "wall_minutes": minutes, "config": saved["config"]},
@@ -118,7 +119,7 @@ def build_localizer_bundle(
     card["threshold"] = _threshold(scale * logits + bias, labels)
     card["threshold_rule"] = (
         f"lowest calibrated score that flags at most {FALSE_ALARM_RATE:.0%} of the authentic validation images, "
-        f"and at least the engine's verdict threshold {Settings().threshold}"
+        f"and at least the engine's verdict threshold {Thresholds().ai_generated}"
     )
     write_bundle(folder, folder / "model.onnx", card)
     analyzer = LocalizerAnalyzer(Settings(), bundle=load_bundle(folder))
@@ -191,7 +192,7 @@ def _threshold(calibrated_logits: np.ndarray, labels: np.ndarray) -> float:
     authentic = np.sort(1 / (1 + np.exp(-calibrated_logits[labels == 0])))
     allowed = int(np.floor(FALSE_ALARM_RATE * authentic.size))  # authentic images that may score at or above it
     highest_refused = authentic[authentic.size - allowed - 1] if allowed < authentic.size else 0.0
-    return max(Settings().threshold, float(np.ceil(highest_refused * 10_000 + 1e-9) / 10_000))
+    return max(Thresholds().ai_generated, float(np.ceil(highest_refused * 10_000 + 1e-9) / 10_000))
 
 
 def _time_512px(analyzer: LocalizerAnalyzer, repeats: int = 10) -> float:

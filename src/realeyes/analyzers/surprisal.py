@@ -1,0 +1,89 @@
+"""Real-only surprisal: how an image's coding cost under a coder of real photos compares with what it expects.
+
+The statistic (the card's `statistic`) is turned into a score by where it falls among the same statistic of real
+photos (the card's `reference`, sorted): 0.97 means the image is less surprising to the coder than 97 % of real
+photos. That ranking needs no generated image, so it is a probability of nothing: the fusion weight, fitted on
+held-out sources, decides how much it counts.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from realeyes.analyzers._registry import register
+from realeyes.analyzers.base import Analyzer, Evidence
+from realeyes.config import Settings
+from realeyes.imaging import grid_crops, to_luma
+from realeyes.media import Media
+from realeyes.models import Bundle, Registry
+from realeyes.models.coding_cost import SCALES, coding_costs
+
+TASK = "surprisal"
+
+
+def statistic(costs: np.ndarray, weights: list[float]) -> float:
+    """The card's linear statistic of (actual, expected) bits per pixel at each scale, finest first."""
+    return float(np.dot(costs, np.asarray(weights, dtype=np.float64)))
+
+
+@register
+class SurprisalAnalyzer(Analyzer):
+    """Coding cost under a lossless coder trained on real photos only, against what the coder expects (ZED's idea)."""
+
+    name = "surprisal"
+    version = "1.0"
+
+    def __init__(self, settings: Settings | None = None, bundle: Bundle | None = None) -> None:
+        super().__init__(settings)
+        self.bundle: Bundle = bundle or Registry(self.settings.models_dir).promoted(TASK)
+        spec: dict[str, Any] = self.bundle.card["input"]
+        self.crop, self.crops = int(spec["crop"]), int(spec["crops"])
+        self.weights = [float(w) for w in self.bundle.card["statistic"]["weights"]]
+        self.reference = np.sort(np.asarray(self.bundle.card["reference"]["values"], dtype=np.float64))
+
+    @property
+    def model_version(self) -> str:
+        return f"{self.bundle.name}-{self.bundle.version}"
+
+    @cached_property
+    def _session(self) -> Any:
+        return self.bundle.session()
+
+    def _run(self, inputs: np.ndarray) -> np.ndarray:
+        return np.asarray(self._session.run(None, {"image": inputs})[0], dtype=np.float64)
+
+    def costs(self, rgb: np.ndarray) -> np.ndarray | None:
+        """Mean (actual, expected) bits per pixel per scale over the image's crops; None when it is too small."""
+        size = min(self.crop, *rgb.shape[:2]) // 2**SCALES * 2**SCALES
+        if size < self.crop // 2:
+            return None
+        luma = to_luma(rgb)
+        per_crop = [np.ravel(coding_costs(crop, self._run)) for crop in grid_crops(luma, size, self.crops)]
+        return np.asarray(np.mean(per_crop, axis=0))
+
+    def rank(self, value: float) -> float:
+        """Share of reference real photos whose statistic is below `value` (smoothed to stay inside (0, 1))."""
+        below = float(np.searchsorted(self.reference, value, side="left"))
+        return (below + 0.5) / (self.reference.size + 1.0)
+
+    def analyze(self, media: Media) -> Evidence:
+        costs = self.costs(media.pixels)
+        if costs is None:
+            return self.evidence(
+                summary=f"Too small for the coding-cost model (needs at least {self.crop // 2} px on each side).",
+                details={"model": self.model_version},
+            )
+        score = self.rank(statistic(costs, self.weights))
+        actual, expected = float(costs[0]), float(costs[1])
+        details = {"model": self.model_version, "bits_per_pixel": round(actual, 3), "expected": round(expected, 3)}
+        return self.evidence(
+            score=score,
+            weight=1.0,
+            label="ai-generated",
+            details=details,
+            summary=f"A coder of real photos needs {actual:.2f} bits per pixel where it expects {expected:.2f}: "
+            f"less surprising than {score:.0%} of real photos ({self.model_version}).",
+        )

@@ -1,0 +1,131 @@
+"""Score every benchmark image, as it is and laundered (and real photos also through a hard pipeline), once.
+
+The scores are cached in one CSV row per (image, condition); the protocol reads them to fit fusions and
+thresholds fold by fold, so a change of protocol never re-runs the models. Each row also carries the file
+features a shortcut would use (bytes, JPEG quantisation, size): the baseline must be at chance on them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from realeyes.engine import Engine
+from realeyes.errors import RealEyesError
+from realeyes.training.dataset import REAL
+from realeyes.training.generalisation.catalog import BenchImage
+from realeyes.training.generalisation.launder import encode_jpeg, harden, launder, read_oriented, rng_for
+
+log = logging.getLogger(__name__)
+
+CONDITIONS = ("clean", "laundered", "hard")
+FILE_FEATURES = ("log_bytes", "bits_per_pixel", "jpeg_quant", "log_width", "log_height")
+META_COLUMNS = ("key", "source", "label", "condition", "pipeline", *FILE_FEATURES, "verdict", "p_fake")
+
+
+@dataclass(frozen=True)
+class ConditionInput:
+    condition: str
+    pipeline: str  # the hard pipeline's name, else ""
+    data: bytes
+
+
+def condition_inputs(image: BenchImage) -> Iterator[ConditionInput]:
+    """The bytes scored for each condition: the file itself, laundered, and (real photos) hard + laundered."""
+    raw = image.path.read_bytes()
+    rgb = read_oriented(raw)
+    if image.trim_bottom:
+        # A visible signature would be a shortcut: cut it and re-save as the set was saved (JPEG q95).
+        rgb = np.ascontiguousarray(rgb[: rgb.shape[0] - image.trim_bottom])
+        raw = encode_jpeg(rgb, 95)
+    yield ConditionInput("clean", "", raw)
+    yield ConditionInput("laundered", "", launder(rgb, rng_for(image.key, "launder")))
+    if image.label == REAL:
+        pipeline, hard = harden(rgb, rng_for(image.key, "harden"))
+        yield ConditionInput("hard", pipeline, launder(hard, rng_for(image.key, "launder-hard")))
+
+
+def file_features(data: bytes) -> dict[str, float]:
+    """What a shortcut could read without looking at the content."""
+    with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+        tables = getattr(image, "quantization", None) or {}
+        quant = float(np.mean(tables[0])) if 0 in tables else 0.0
+    return {
+        "log_bytes": math.log(len(data)),
+        "bits_per_pixel": 8.0 * len(data) / (width * height),
+        "jpeg_quant": quant,
+        "log_width": math.log(width),
+        "log_height": math.log(height),
+    }
+
+
+_ENGINE: Engine | None = None
+
+
+def _init_worker() -> Engine:
+    """One engine per scoring process, built once."""
+    global _ENGINE
+    _ENGINE = Engine()
+    return _ENGINE
+
+
+def score_image(image: BenchImage) -> list[dict[str, object]]:
+    """One row per condition with the engine's verdict and every analyzer's score (empty when it had none)."""
+    engine = _ENGINE or _init_worker()
+    rows = []
+    for item in condition_inputs(image):
+        row: dict[str, object] = {
+            "key": image.key,
+            "source": image.source,
+            "label": image.label,
+            "condition": item.condition,
+            "pipeline": item.pipeline,
+            **{k: round(v, 5) for k, v in file_features(item.data).items()},
+        }
+        try:
+            verdict = engine.analyze(item.data)
+        except RealEyesError as exc:
+            log.warning("%s (%s): %s", image.key, item.condition, exc)
+            continue
+        row.update(verdict=verdict.label, p_fake=round(verdict.p_fake, 5))
+        row.update({f"score_{e.analyzer}": round(e.score, 5) for e in verdict.evidence if e.score is not None})
+        rows.append(row)
+    return rows
+
+
+def score_catalog(
+    images: list[BenchImage], out: Path, workers: int = 2, progress: Callable[[int], None] | None = None
+) -> Path:
+    """Score every image with the default engine in `workers` processes; write `out` (CSV) and return it."""
+    rows: list[dict[str, object]] = []
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+        for done, image_rows in enumerate(pool.map(score_image, images, chunksize=4), start=1):
+            rows.extend(image_rows)
+            if progress:
+                progress(done)
+    write_rows(rows, out)
+    return out
+
+
+def write_rows(rows: list[dict[str, object]], out: Path) -> None:
+    columns = list(META_COLUMNS) + sorted({k for row in rows for k in row} - set(META_COLUMNS))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))

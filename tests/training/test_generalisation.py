@@ -1,0 +1,155 @@
+"""The generalisation benchmark: laundering, leave-one-source-out fitting and calibration, ranking, figures."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from realeyes.training.dataset import FAKE, REAL
+from realeyes.training.generalisation import launder
+from realeyes.training.generalisation.protocol import (
+    Detector,
+    Table,
+    Targets,
+    calibrate,
+    file_feature_baseline,
+    fixed,
+    fusion,
+    out_of_fold,
+    rankings,
+    run_protocol,
+)
+from realeyes.training.generalisation.scores import FILE_FEATURES
+from realeyes.training.generalisation.summary import auc_from_wins, wilson
+
+
+def photo(height: int, width: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def test_laundering_makes_a_512_jpeg_without_metadata_the_same_way_every_time() -> None:
+    rgb = photo(300, 700)
+    first = launder.launder(rgb, launder.rng_for("a.jpg", "launder"))
+    again = launder.launder(rgb, launder.rng_for("a.jpg", "launder"))
+    other = launder.launder(rgb, launder.rng_for("b.jpg", "launder"))
+    with Image.open(io.BytesIO(first)) as image:
+        assert image.format == "JPEG" and image.size == (512, 512)
+        assert not image.getexif() and "icc_profile" not in image.info
+    assert first == again and first != other
+
+
+def test_laundering_applies_the_exif_orientation() -> None:
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise when shown
+    Image.fromarray(photo(100, 200)).save(buffer, format="JPEG", exif=exif)
+    assert launder.read_oriented(buffer.getvalue()).shape == (200, 100, 3)
+
+
+@pytest.mark.parametrize("pipeline", sorted(launder.HARD_PIPELINES))
+def test_every_hard_pipeline_keeps_the_photo_shape(pipeline: str) -> None:
+    rgb = photo(96, 128)
+    out = launder.HARD_PIPELINES[pipeline](rgb, np.random.default_rng(0))
+    assert out.shape == rgb.shape and out.dtype == np.uint8 and not np.array_equal(out, rgb)
+
+
+def test_hard_pipelines_accept_tiny_images() -> None:
+    name, out = launder.harden(photo(9, 9), launder.rng_for("tiny", "harden"))
+    assert name in launder.HARD_PIPELINES and out.shape[:2] == (9, 9)
+
+
+def table_of(sources: dict[str, tuple[int, list[float]]]) -> Table:
+    """A table with one row per (source, score) in each condition; label from the source spec."""
+    label, source, condition, score = [], [], [], []
+    for name, (cls, values) in sources.items():
+        for kind in ("clean", "laundered", "hard"):
+            if kind == "hard" and cls == FAKE:
+                continue
+            for value in values:
+                label.append(cls)
+                source.append(name)
+                condition.append(kind)
+                score.append(value)
+    n = len(label)
+    columns = {"score_x": np.array(score), **{f: np.zeros(n) for f in FILE_FEATURES}}
+    return Table(np.array(label), np.array(source), np.array(condition), columns)
+
+
+def test_a_fitted_detector_never_sees_the_held_out_source() -> None:
+    table = table_of({"r1": (REAL, [0.1, 0.2]), "r2": (REAL, [0.3]), "g1": (FAKE, [0.9]), "g2": (FAKE, [0.8])})
+    seen_when_scoring: dict[str, set[str]] = {}
+
+    def fit(t: Table, mask: np.ndarray):  # type: ignore[no-untyped-def]
+        trained_on = set(t.source[mask].tolist())
+
+        def score(t2: Table, rows: np.ndarray) -> np.ndarray:
+            for s in set(t2.source[rows].tolist()):
+                seen_when_scoring.setdefault(s, set()).update(trained_on)
+            return np.zeros(int(rows.sum()))
+
+        return score
+
+    out_of_fold(Detector("spy", fit, fitted=True), table, ["r1", "r2", "g1", "g2"])
+    assert all(source not in trained for source, trained in seen_when_scoring.items())
+    assert set(seen_when_scoring) == {"r1", "r2", "g1", "g2"}
+
+
+def test_seen_sources_are_outside_a_detectors_universe() -> None:
+    table = table_of({"r1": (REAL, [0.1]), "r2": (REAL, [0.2]), "g1": (FAKE, [0.9])})
+    assert fixed("x", "score_x", frozenset({"r1"})).universe(table) == ["g1", "r2"]
+
+
+def test_calibration_keeps_accused_real_photos_under_the_target() -> None:
+    scores = np.linspace(0.0, 1.0, 100)
+    table = table_of({"r": (REAL, list(scores)), "g": (FAKE, list(np.linspace(0.5, 1.0, 50)))})
+    thresholds = calibrate(table.columns["score_x"], table, np.ones(table.label.size, bool), Targets(0.04, 0.1))
+    real_laundered = scores
+    assert np.mean(real_laundered > thresholds.accuse) <= 0.04
+    assert np.mean(np.linspace(0.5, 1.0, 50) < thresholds.authentic) <= 0.1
+    assert thresholds.authentic <= thresholds.accuse
+
+
+def test_protocol_labels_each_held_out_source_with_thresholds_fitted_without_it() -> None:
+    rng = np.random.default_rng(0)
+    spec = {f"r{i}": (REAL, list(rng.uniform(0.0, 0.6, 30))) for i in range(3)}
+    spec |= {f"g{i}": (FAKE, list(rng.uniform(0.4, 1.0, 30))) for i in range(3)}
+    table = table_of(spec)
+    result = run_protocol(fixed("x", "score_x"), table, Targets(0.05, 0.1))
+    assert set(result.thresholds) == set(spec)
+    real = (table.label == REAL) & (table.condition == "laundered")
+    assert np.mean(result.labels[real] == "accused") <= 0.1
+    assert np.mean(result.labels[(table.label == FAKE)] == "accused") > 0.3
+
+
+def test_rankings_of_a_fitted_detector_come_from_models_without_either_source() -> None:
+    sources = ["r1", "r2", "g1", "g2"]
+    table = table_of({"r1": (REAL, [0.1, 0.2]), "r2": (REAL, [0.3]), "g1": (FAKE, [0.9]), "g2": (FAKE, [0.8])})
+    wins = rankings(fusion("f", ["score_x"], frozenset()), table, sources, ["laundered"])["laundered"].wins
+    assert wins.shape == (3, 2) and wins.tolist() == [[1.0, 1.0]] * 3
+    assert auc_from_wins(wins)["auc"] == 1.0
+    # g2 now scores below the real photos: the model for (r1, g1) learns from r2 and g2 alone, finds no positive
+    # weight, and ties everything - it never saw that g1 scores high.
+    table = table_of({"r1": (REAL, [0.1, 0.2]), "r2": (REAL, [0.3]), "g1": (FAKE, [0.9]), "g2": (FAKE, [0.05])})
+    wins = rankings(fusion("f", ["score_x"], frozenset()), table, sources, ["laundered"])["laundered"].wins
+    assert wins[:2, 0].tolist() == [0.5, 0.5]
+
+
+def test_file_feature_baseline_finds_a_size_shortcut_when_there_is_one() -> None:
+    spec = {f"r{i}": (REAL, [0.5] * 20) for i in range(3)} | {f"g{i}": (FAKE, [0.5] * 20) for i in range(3)}
+    table = table_of(spec)
+    table.columns["log_bytes"] = np.where(table.label == FAKE, 12.0, 10.0) + np.random.default_rng(0).normal(
+        0, 0.1, table.label.size
+    )
+    detector = file_feature_baseline()
+    ranked = rankings(detector, table, detector.universe(table), ["laundered"])
+    assert auc_from_wins(ranked["laundered"].wins)["auc"] > 0.95
+
+
+def test_wilson_interval_contains_the_rate_and_stays_in_unit_range() -> None:
+    assert wilson(0, 10) == (0.0, pytest.approx(0.2775, abs=1e-3))
+    low, high = wilson(5, 10) or (0, 0)
+    assert low < 0.5 < high
+    assert wilson(0, 0) is None
