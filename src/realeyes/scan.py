@@ -125,8 +125,11 @@ def _scan_one(job: tuple[str, str]) -> dict[str, Any]:
     except RealEyesError as exc:
         return error_record(path, exc.code, str(exc), _engine.thresholds.ai_generated)
     except Exception as exc:  # a bug or resource failure must not stop a batch: report it for this file
-        log.error("unexpected failure on %s: %r", path, exc)
-        log.debug("traceback for %s", path, exc_info=True)
+        from realeyes.cli import terminal_safe  # here: realeyes.cli imports this module
+
+        # The file name is whatever the folder holds: no ANSI or control characters reach the operator's terminal.
+        log.error("unexpected failure on %s: %s", terminal_safe(path), terminal_safe(repr(exc)))
+        log.debug("traceback for %s", terminal_safe(path), exc_info=True)
         return error_record(path, "internal_error", f"{type(exc).__name__}: {exc}", _engine.thresholds.ai_generated)
 
 
