@@ -28,7 +28,7 @@ from realeyes.service.analyses import Analyses
 from realeyes.service.auth import RateLimiter, is_loopback
 from realeyes.service.errors import install_error_handlers
 from realeyes.service.logs import configure_json_logging
-from realeyes.service.middleware import RequestContext
+from realeyes.service.middleware import BodyLimit, RequestContext
 from realeyes.service.routes import analyses, compat, jobs, system
 from realeyes.service.settings import ServiceSettings
 from realeyes.service.state import ServiceState
@@ -129,6 +129,11 @@ def create_app(settings: ServiceSettings | None = None, engine_settings: Setting
     def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
+    def body_limit(path: str) -> int:
+        return settings.max_job_bytes if path.startswith("/v1/jobs") else settings.max_upload_bytes
+
+    # Added inside out: RequestContext(CORS(BodyLimit(app))), so a 413 refusal carries the CORS headers.
+    app.add_middleware(BodyLimit, body_limit=body_limit)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -137,10 +142,7 @@ def create_app(settings: ServiceSettings | None = None, engine_settings: Setting
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
         )
 
-    def body_limit(path: str) -> int:
-        return settings.max_job_bytes if path.startswith("/v1/jobs") else settings.max_upload_bytes
-
-    app.add_middleware(RequestContext, body_limit=body_limit)
+    app.add_middleware(RequestContext)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 import secrets
 import threading
 import time
@@ -20,6 +21,11 @@ from realeyes.store import ApiKey, Database, RateLimitWindow
 
 SCOPES = ("analyze", "admin")
 KEY_PREFIX = "re_"
+MAX_KEY_NAME = 64
+# Letters, digits and a few separators; "~" is not among them: a revoked key's stored name is "<name>~<id>",
+# which frees the name for a new key and can never collide with a name someone chooses.
+_KEY_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9 ._@+-]{{0,{MAX_KEY_NAME - 1}}}")
+REVOKED_MARK = "~"
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,13 @@ def hash_key(key: str) -> str:
 
 def create_key(database: Database, name: str, scopes: list[str]) -> str:
     """Store a new key and return it; this is the only time the key itself exists anywhere."""
+    if not _KEY_NAME.fullmatch(name) or name != name.strip():
+        raise ValueError(
+            f"a key name is 1 to {MAX_KEY_NAME} characters: letters, digits, spaces and . _ @ + - "
+            "(starting with a letter or digit, no trailing space)"
+        )
+    if not scopes:
+        raise ValueError(f"a key needs at least one scope; known: {', '.join(SCOPES)}")
     unknown = set(scopes) - set(SCOPES)
     if unknown:
         raise ValueError(f"unknown scope(s) {sorted(unknown)}; known: {', '.join(SCOPES)}")
@@ -53,7 +66,13 @@ def revoke_key(database: Database, name: str) -> bool:
         if key is None:
             return False
         key.revoked_at = datetime.now(UTC)
+        key.name = f"{name}{REVOKED_MARK}{key.id}"  # the name is free again for a new key
         return True
+
+
+def display_name(stored: str) -> str:
+    """The name a key was created with (a revoked key's stored name carries its id after "~")."""
+    return stored.split(REVOKED_MARK, 1)[0]
 
 
 def lookup_key(database: Database, key: str) -> Principal | None:

@@ -100,7 +100,7 @@ def _database() -> Database:
 
 
 @keys.command("create")
-@click.option("--name", required=True, help="Who or what uses the key.")
+@click.option("--name", required=True, help="Who or what uses the key (at most 64 characters).")
 @click.option("--scopes", default="analyze", show_default=True, help="Comma-separated: analyze, admin.")
 def create_key_command(name: str, scopes: str) -> None:
     """Create a key and print it once (only its hash is stored)."""
@@ -108,8 +108,11 @@ def create_key_command(name: str, scopes: str) -> None:
 
     from realeyes.service.auth import create_key
 
+    chosen = [scope.strip() for scope in scopes.split(",") if scope.strip()]
+    if not chosen:
+        raise click.BadParameter("name at least one scope (analyze, admin)", param_hint="--scopes")
     try:
-        key = create_key(_database(), name, [scope.strip() for scope in scopes.split(",") if scope.strip()])
+        key = create_key(_database(), name, chosen)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     except IntegrityError as exc:
@@ -123,12 +126,13 @@ def list_keys_command() -> None:
     """Names, prefixes, scopes and state of every key (never the keys themselves)."""
     from sqlalchemy import select
 
+    from realeyes.service.auth import display_name
     from realeyes.store import ApiKey
 
     with _database().session() as session:
         for key in session.scalars(select(ApiKey).order_by(ApiKey.created_at)):
             state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
-            click.echo(f"{key.name}\t{key.prefix}…\t{','.join(key.scopes)}\t{state}")
+            click.echo(f"{display_name(key.name)}\t{key.prefix}…\t{','.join(key.scopes)}\t{state}")
 
 
 @keys.command("revoke")

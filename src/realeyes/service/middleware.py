@@ -1,4 +1,5 @@
-"""One ASGI layer per request: a request id, the body-size limit while streaming, metrics and an access log."""
+"""ASGI layers: a request id, metrics, security headers and an access log (RequestContext, outermost), and the
+body-size limit (BodyLimit, inside the CORS layer)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,32 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body exceeds {limit} bytes")
 
 
-class RequestContext:
+class BodyLimit:
+    """The body-size limit: a declared Content-Length over it is refused before a byte of the body is read, and
+    a body that grows past it while streaming stops the request. It sits inside the CORS layer, so a refusal
+    carries the CORS headers a browser needs to read it (and inside RequestContext: ids, headers, metrics)."""
+
     def __init__(self, app: ASGIApp, body_limit: Callable[[str], int]) -> None:
         self.app = app
         self.body_limit = body_limit  # path -> largest accepted body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.body_limit(scope["path"]) + MULTIPART_OVERHEAD
+        declared = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"content-length"), "")
+        if declared.isdigit() and int(declared) > limit:
+            await error_response(413, "payload_too_large", f"the request body exceeds {limit} bytes")(
+                scope, receive, send
+            )
+            return
+        await self.app(scope, _limited(receive, limit), send)
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,7 +82,6 @@ class RequestContext:
         started = time.perf_counter()
         status = 500
         started_response = False
-        limit = self.body_limit(scope["path"]) + MULTIPART_OVERHEAD
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, started_response
@@ -71,14 +93,7 @@ class RequestContext:
             await send(message)
 
         try:
-            declared = headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > limit:
-                # Refuse before reading a byte of the body.
-                await error_response(413, "payload_too_large", f"the request body exceeds {limit} bytes")(
-                    scope, receive, send_with_id
-                )
-                return
-            await self.app(scope, _limited(receive, limit), send_with_id)
+            await self.app(scope, receive, send_with_id)
         except Exception:
             # A bug: the operator gets the traceback (with the request id), the client only the id.
             log.exception("unhandled error")

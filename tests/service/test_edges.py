@@ -1,0 +1,89 @@
+"""Hardened edges of the service, part 2 (issue 11): keys and CORS refusals (#19), zip central directories (#7),
+jobs left running by a dead process (#14), Host and Origin checks in loopback mode (#8), and header/idle
+timeouts of `realeyes serve` (#5)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from realeyes.cli import main
+from realeyes.service.auth import MAX_KEY_NAME, create_key, lookup_key, revoke_key
+from realeyes.service.settings import ServiceSettings
+from realeyes.store import Database
+from service.conftest import ClientFactory
+
+
+@pytest.fixture
+def sqlite_client(make_client: ClientFactory, tmp_path: Path) -> TestClient:
+    return make_client(database_url=f"sqlite:///{tmp_path / 'edges.db'}")
+
+
+# ------------------------------------------------------------------ finding 19: keys and CORS on refusals
+
+
+def test_a_key_needs_a_scope_and_a_bounded_name(tmp_path: Path) -> None:
+    env = {"REALEYES_DATA_DIR": str(tmp_path)}
+    runner = CliRunner()
+    for scopes in (",", " , ,", ""):
+        result = runner.invoke(main, ["keys", "create", "--name", "desk", "--scopes", scopes], env=env)
+        assert result.exit_code == 2 and "at least one scope" in result.stderr, (scopes, result.output)
+    too_long = runner.invoke(main, ["keys", "create", "--name", "n" * (MAX_KEY_NAME + 1)], env=env)
+    assert too_long.exit_code == 2 and f"1 to {MAX_KEY_NAME} characters" in too_long.stderr
+    hostile = runner.invoke(main, ["keys", "create", "--name", "desk\x1b[2J"], env=env)
+    assert hostile.exit_code == 2
+    assert runner.invoke(main, ["keys", "create", "--name", "n" * MAX_KEY_NAME], env=env).exit_code == 0
+    listed = runner.invoke(main, ["keys", "list"], env=env).stdout
+    assert listed.count("\n") == 1  # only the valid key was created
+
+    database = Database(ServiceSettings(data_dir=tmp_path).resolved_database_url)
+    with pytest.raises(ValueError, match="at least one scope"):
+        create_key(database, "api", [])
+    database.dispose()
+
+
+def test_a_revoked_keys_name_can_be_used_again(tmp_path: Path) -> None:
+    env = {"REALEYES_DATA_DIR": str(tmp_path)}
+    runner = CliRunner()
+    first = runner.invoke(main, ["keys", "create", "--name", "desk"], env=env)
+    assert first.exit_code == 0
+    assert runner.invoke(main, ["keys", "create", "--name", "desk"], env=env).exit_code == 2  # active: taken
+    assert runner.invoke(main, ["keys", "revoke", "desk"], env=env).exit_code == 0
+    second = runner.invoke(main, ["keys", "create", "--name", "desk"], env=env)
+    assert second.exit_code == 0, second.output
+    old_key, new_key = first.stdout.strip().splitlines()[-1], second.stdout.strip().splitlines()[-1]
+    database = Database(ServiceSettings(data_dir=tmp_path).resolved_database_url)
+    assert lookup_key(database, old_key) is None
+    found = lookup_key(database, new_key)
+    assert found is not None and found.name == "desk"
+    assert revoke_key(database, "desk") and not revoke_key(database, "desk")
+    database.dispose()
+    listed = runner.invoke(main, ["keys", "list"], env=env).stdout.splitlines()
+    assert [line.split("\t")[0] for line in listed] == ["desk", "desk"]
+    assert all("revoked" in line for line in listed)
+
+
+def test_a_refused_body_carries_the_cors_headers(make_client: ClientFactory, tmp_path: Path) -> None:
+    origin = "https://desk.example"
+    client = make_client(database_url=f"sqlite:///{tmp_path / 'cors.db'}", cors_origins=[origin], max_upload_bytes=1000)
+    big = b"x" * 200_000
+    declared = client.post("/v1/analyses", files={"file": ("big.jpg", big, "image/jpeg")}, headers={"Origin": origin})
+    assert declared.status_code == 413 and declared.json()["error"]["code"] == "payload_too_large"
+    assert declared.headers["access-control-allow-origin"] == origin
+    assert declared.headers["x-content-type-options"] == "nosniff" and declared.headers["x-request-id"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: refused while streaming
+        for _ in range(20):
+            yield b"y" * 10_000
+
+    streamed = client.post(
+        "/v1/analyses",
+        content=chunks(),
+        headers={"Origin": origin, "Content-Type": "multipart/form-data; boundary=zz"},
+    )
+    assert streamed.status_code == 413
+    assert streamed.headers["access-control-allow-origin"] == origin
