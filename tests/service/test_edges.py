@@ -4,7 +4,13 @@ timeouts of `realeyes serve` (#5)."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,8 +20,11 @@ from fastapi.testclient import TestClient
 from realeyes.cli import main
 from realeyes.service.auth import MAX_KEY_NAME, create_key, lookup_key, revoke_key
 from realeyes.service.settings import ServiceSettings
-from realeyes.store import Database
+from realeyes.service.storage import FileStore
+from realeyes.store import Database, Job
 from service.conftest import ClientFactory
+from service.jobs_helpers import finished, wait_for
+from service.service_media import jpeg_bytes
 
 
 @pytest.fixture
@@ -87,3 +96,44 @@ def test_a_refused_body_carries_the_cors_headers(make_client: ClientFactory, tmp
     )
     assert streamed.status_code == 413
     assert streamed.headers["access-control-allow-origin"] == origin
+
+
+# ------------------------------------------------------------------ finding 14: jobs left running by a dead process
+
+
+def test_a_job_left_running_by_a_dead_process_is_rerun_at_start_up(make_client: ClientFactory, tmp_path: Path) -> None:
+    """What kill -9 leaves: a job `running`, its heartbeat fresh (the process died a moment ago), held by a pid of
+    this host that no longer runs. The next start re-runs it at once, not after job_stale_seconds (60 s)."""
+    gone = subprocess.Popen([sys.executable, "-c", ""])  # any short-lived process: its pid is then free
+    gone.wait()
+    settings = ServiceSettings(data_dir=tmp_path / "data")
+    database = Database(settings.resolved_database_url)
+    database.upgrade()
+    files = FileStore(settings.storage_dir)
+    items = [{"name": f"k{i}.jpg", "sha256": files.put_upload(jpeg_bytes(seed=80 + i))} for i in range(2)]
+    with database.session() as session:
+        for job_id, worker in (
+            ("killed1", f"{socket.gethostname()}:{gone.pid}:0123abcd"),  # a dead process of this host
+            ("restarted1", f"{socket.gethostname()}:{os.getpid()}:0123abcd"),  # this pid, an earlier start
+        ):
+            session.add(
+                Job(
+                    id=job_id, kind="batch", items=items, status="running", attempts=1, done=0,
+                    heartbeat_at=datetime.now(UTC), worker=worker,
+                )
+            )  # fmt: skip
+        session.add(  # another host's worker is judged by its heartbeat, which is fresh: left alone
+            Job(
+                id="elsewhere1", kind="batch", items=items, status="running", attempts=1, done=0,
+                heartbeat_at=datetime.now(UTC), worker="some-other-host:4242:0123abcd",
+            )
+        )  # fmt: skip
+    database.dispose()
+
+    started = time.monotonic()
+    client = make_client(job_stale_seconds=60)
+    for job_id in ("killed1", "restarted1"):
+        job = wait_for(client, job_id, finished, timeout=20)
+        assert job["status"] == "succeeded" and job["progress"]["done"] == 2 and job["attempts"] == 2, job
+    assert time.monotonic() - started < 20
+    assert client.get("/v1/jobs/elsewhere1").json()["status"] == "running"

@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,9 @@ from realeyes.store import Database, Job, JobStatus
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_SECONDS = 0.5
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"  # which process analysed an item (shows how work spreads)
+# Which process holds a job: host, pid and a token of this start, since a restarted container often gets the
+# same pid (1) as the process that died.
+PROCESS_ID = f"{WORKER_ID}:{uuid.uuid4().hex[:12]}"
 
 
 class JobCancelled(Exception):
@@ -119,7 +123,7 @@ class JobRunner:
             claimed = session.execute(
                 update(Job)
                 .where(Job.id == job_id, claimable)
-                .values(status=JobStatus.running.value, attempts=Job.attempts + 1, heartbeat_at=now)
+                .values(status=JobStatus.running.value, attempts=Job.attempts + 1, heartbeat_at=now, worker=PROCESS_ID)
                 .execution_options(synchronize_session=False)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -169,14 +173,14 @@ class JobRunner:
             return session.scalar(select(Job.status).where(Job.id == job_id)) or "unknown"
 
     def lost_jobs(self, requeue_after: timedelta) -> list[str]:
-        """Jobs to deliver again: running ones whose worker went silent (it died), and queued ones whose message
-        may be gone (e.g. Redis restarted). Jobs out of retries end `failed` here instead."""
+        """Jobs to deliver again: running ones whose worker went silent or is known dead (a process of this host
+        that no longer runs: at start-up, the one this process replaces), and queued ones whose message may be
+        gone (e.g. Redis restarted). Jobs out of retries end `failed` here instead."""
         now = datetime.now(UTC)
         to_send: list[str] = []
         with self.database.session() as session:
-            silent = session.scalars(
-                select(Job).where(Job.status == JobStatus.running.value, Job.heartbeat_at < now - self.stale)
-            )
+            running = session.scalars(select(Job).where(Job.status == JobStatus.running.value))
+            silent = [job for job in running if _silent(job, now - self.stale) or _held_by_dead_process(job.worker)]
             for job in silent:
                 if job.attempts > self.retries:
                     job.status, job.finished_at = JobStatus.failed.value, now
@@ -191,3 +195,33 @@ class JobRunner:
                 job.heartbeat_at = now
                 to_send.append(job.id)
         return to_send
+
+
+def _silent(job: Job, since: datetime) -> bool:
+    beat = job.heartbeat_at
+    if beat is None:
+        return True
+    if beat.tzinfo is None:  # SQLite returns naive UTC
+        beat = beat.replace(tzinfo=UTC)
+    return beat < since
+
+
+def _held_by_dead_process(worker: str | None) -> bool:
+    """True when `worker` ("host:pid:boot") names a process of this host that is gone: its pid no longer runs,
+    or it is this process's own pid from an earlier start (a restarted container). Other hosts' workers are
+    judged by their heartbeat only."""
+    if not worker or worker == PROCESS_ID:
+        return False
+    parts = worker.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return True  # same pid, another start token: the process before this one
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, owned by another user
+        return False
+    return False

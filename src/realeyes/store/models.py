@@ -103,6 +103,8 @@ class Job(Base):
     results: Mapped[list[Any]] = mapped_column(default=list)  # per finished item, in order
     error: Mapped[str | None] = mapped_column(Text)
     api_key_id: Mapped[str | None] = mapped_column(String(32))
+    # "host:pid:boot" of the process that claimed it: a job held by a dead process on this host is re-run at once.
+    worker: Mapped[str | None] = mapped_column(String(128))
 
 
 class ApiKey(Base):
