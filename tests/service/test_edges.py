@@ -4,11 +4,14 @@ timeouts of `realeyes serve` (#5)."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,3 +140,46 @@ def test_a_job_left_running_by_a_dead_process_is_rerun_at_start_up(make_client: 
         assert job["status"] == "succeeded" and job["progress"]["done"] == 2 and job["attempts"] == 2, job
     assert time.monotonic() - started < 20
     assert client.get("/v1/jobs/elsewhere1").json()["status"] == "running"
+
+
+# ------------------------------------------------------------------ finding 7: zip central directories bounded
+
+
+def zip_of(count: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(count):
+            archive.writestr(f"f{index}.jpg", b"x")
+    return buffer.getvalue()
+
+
+def test_a_zip_declaring_too_many_entries_is_refused_before_its_directory_is_parsed(
+    make_client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_client(database_url=f"sqlite:///{tmp_path / 'zips.db'}", max_job_files=5)
+    parsed: list[int] = []
+    real_parse = zipfile.ZipFile._RealGetContents  # type: ignore[attr-defined]
+
+    def spy(archive: zipfile.ZipFile) -> None:
+        parsed.append(1)
+        real_parse(archive)
+
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", spy)
+
+    refused = client.post("/v1/jobs", files=[("files", ("many.zip", zip_of(11), "application/zip"))])
+    assert refused.status_code == 413, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "payload_too_large" and "declares 11 entries" in error["message"]
+    assert not parsed  # refused from the end record alone
+
+    # A directory that claims to be huge (here a lie: the file is tiny) is refused the same way, not parsed.
+    data = bytearray(zip_of(2))
+    end = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<I", data, end + 12, 90_000_000)  # central directory size
+    huge = client.post("/v1/jobs", files=[("files", ("huge.zip", bytes(data), "application/zip"))])
+    assert huge.status_code == 413 and "central directory" in huge.json()["error"]["message"], huge.text
+    assert not parsed
+
+    accepted = client.post("/v1/jobs", files=[("files", ("ok.zip", zip_of(4), "application/zip"))])
+    assert accepted.status_code == 202, accepted.text
+    assert parsed  # a zip within the bounds is read as before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import zipfile
 from datetime import UTC, datetime
 from typing import IO, Annotated, Any
@@ -19,6 +20,10 @@ from realeyes.service.views import job_view
 from realeyes.store import Job, JobStatus
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+# A zip may list more entries than files it holds (folders, macOS's __MACOSX/._ twins), so its directory may
+# declare up to twice the file limit; each entry may take this many bytes of the central directory on average.
+ZIP_ENTRIES_PER_FILE = 2
+ZIP_DIRECTORY_BYTES_PER_ENTRY = 1024
 
 State = Annotated[ServiceState, Depends(get_state)]
 Caller = Annotated[Principal, Depends(analyze_caller)]
@@ -72,7 +77,35 @@ class BatchIntake:
         self.items.append({"name": name, "error_code": "corrupt_media", "error_message": message})
         self.all_videos = False
 
+    def _check_zip_directory(self, source: IO[bytes]) -> None:
+        """Read only the end-of-central-directory record (zip64 too) and refuse a zip that declares too many
+        entries or a central directory too large, before zipfile builds an object per entry (a 94 MB directory
+        would cost ~700 MB of memory). zipfile reads exactly the directory size this record declares, so
+        bounding it bounds the parse, whatever the declared entry count says."""
+        source.seek(0)
+        end = _end_of_central_directory(source)
+        source.seek(0)
+        if end is None:
+            return  # not a zip after all: ZipFile's own error follows
+        entries, directory_bytes = end
+        most_entries = ZIP_ENTRIES_PER_FILE * self.state.settings.max_job_files
+        if entries > most_entries:
+            raise ApiError(
+                413,
+                "payload_too_large",
+                f"the zip declares {entries} entries; a batch holds at most {self.state.settings.max_job_files} "
+                f"files ({most_entries} zip entries with folders)",
+            )
+        if directory_bytes > most_entries * ZIP_DIRECTORY_BYTES_PER_ENTRY:
+            raise ApiError(
+                413,
+                "payload_too_large",
+                f"the zip's central directory declares {directory_bytes} bytes; at most "
+                f"{most_entries * ZIP_DIRECTORY_BYTES_PER_ENTRY} are read",
+            )
+
     def _add_zip(self, source: IO[bytes]) -> None:
+        self._check_zip_directory(source)
         try:
             archive = zipfile.ZipFile(source)
         except Exception as exc:  # a hostile central directory trips zipfile in many ways: all are the zip's fault
@@ -93,6 +126,19 @@ class BatchIntake:
                     )
                     continue
                 self._store(name, data)
+
+
+def _end_of_central_directory(source: IO[bytes]) -> tuple[int, int] | None:
+    """(entries, central directory bytes) as the zip's end record (or its zip64 record) declares them; found the
+    way zipfile finds it (the same function), reading at most the last 64 KiB of the file."""
+    find_end: Any = getattr(zipfile, "_EndRecData")  # noqa: B009 - private, but the very record ZipFile will use
+    try:
+        record = find_end(source)
+    except (OSError, EOFError, struct.error, ValueError):
+        return None
+    if not record:
+        return None
+    return int(record[zipfile._ECD_ENTRIES_TOTAL]), int(record[zipfile._ECD_SIZE])  # type: ignore[attr-defined]
 
 
 @router.post("", status_code=202, summary="Start a job: a video, a batch of images, or a zip")
