@@ -27,6 +27,7 @@ from realeyes.service.storage import FileStore
 from realeyes.store import Database, Job
 from service.conftest import ClientFactory
 from service.jobs_helpers import finished, wait_for
+from service.live_server import running_server
 from service.service_media import jpeg_bytes
 
 
@@ -183,3 +184,69 @@ def test_a_zip_declaring_too_many_entries_is_refused_before_its_directory_is_par
     accepted = client.post("/v1/jobs", files=[("files", ("ok.zip", zip_of(4), "application/zip"))])
     assert accepted.status_code == 202, accepted.text
     assert parsed  # a zip within the bounds is read as before
+
+
+# ------------------------------------------------------------------ finding 5: header/idle timeouts, connection cap
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> float | None:
+    """Seconds until the server closed the connection (recv returns b"" or the connection resets), else None."""
+    sock.settimeout(seconds)
+    started = time.monotonic()
+    try:
+        while sock.recv(4096):
+            pass
+    except TimeoutError:
+        return None
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - started
+
+
+def _connect(base_url: str) -> socket.socket:
+    host, port = base_url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=5)
+
+
+def test_a_live_server_closes_connections_that_never_finish_their_headers(tmp_path: Path) -> None:
+    env = {
+        "REALEYES_HEADER_TIMEOUT_SECONDS": "1.5",
+        "REALEYES_KEEP_ALIVE_SECONDS": "1",
+        "REALEYES_MAX_CONNECTIONS": "6",
+        "REALEYES_ANALYZERS": '["metadata"]',
+    }
+    with running_server(tmp_path, env) as base_url:
+        silent = _connect(base_url)  # opens and sends nothing
+        partial = _connect(base_url)  # a request line and one header, never the blank line
+        partial.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        trickle = _connect(base_url)  # one byte at a time, never finishing: the deadline is not extended
+        started = time.monotonic()
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaa":
+            try:
+                trickle.send(bytes([byte]))
+            except OSError:
+                break
+            if time.monotonic() - started > 6:
+                break
+            time.sleep(0.1)
+        assert time.monotonic() - started < 5, "the trickling connection was never closed"
+        for sock in (silent, partial, trickle):
+            assert _closed_within(sock, 5) is not None
+            sock.close()
+
+        # A complete request is answered; the idle keep-alive after it is closed after REALEYES_KEEP_ALIVE_SECONDS.
+        kept = _connect(base_url)
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert kept.recv(4096).startswith(b"HTTP/1.1 200")
+        waited = _closed_within(kept, 5)
+        assert waited is not None and waited < 4
+        kept.close()
+
+        # Beyond REALEYES_MAX_CONNECTIONS, a new connection is closed at once (before any header deadline).
+        held = [_connect(base_url) for _ in range(6)]
+        time.sleep(0.3)
+        extra = _connect(base_url)
+        waited = _closed_within(extra, 1.2)
+        assert waited is not None and waited < 1.2
+        for sock in [*held, extra]:
+            sock.close()

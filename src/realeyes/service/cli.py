@@ -34,11 +34,12 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from realeyes.service.logs import configure_json_logging
+    from realeyes.service.server import GuardedH11Protocol
 
     os.environ["REALEYES_LISTEN_HOST"] = host
     os.environ["REALEYES_SERVER_PROCESSES"] = str(workers)
     os.environ["REALEYES_LOG_FORMAT"] = "json"
-    _settings()  # refuse bad settings before starting processes
+    settings = _settings()  # refuse bad settings before starting processes
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Each process writes its samples here; /metrics in any process sums them.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="realeyes-metrics-")
@@ -52,6 +53,11 @@ def serve(host: str, port: int, workers: int) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=30,
+        # Slow and idle clients (slowloris): a deadline for headers, idle keep-alives closed, a connection cap.
+        http=GuardedH11Protocol,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        limit_concurrency=settings.max_connections,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
     )
 
 

@@ -44,6 +44,16 @@ class ServiceSettings(BaseSettings):
     job_stale_seconds: float = Field(60.0, gt=0, description="A running job silent this long is re-queued.")
     analysis_concurrency: int = Field(2, ge=1, description="Analyses run at once per API process.")
 
+    # Connections (`realeyes serve`, per server process): slow or idle clients cannot hold the server's sockets.
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, description="A request's headers must arrive complete within this time, else the connection closes."
+    )
+    keep_alive_seconds: int = Field(5, ge=1, description="An idle connection between requests is closed after this.")
+    max_connections: int = Field(
+        500, ge=1, description="Open connections per server process; more are closed at once, requests beyond get 503."
+    )
+    max_header_bytes: int = Field(16 * 1024, ge=1024, description="Largest request line and headers, in bytes.")
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'realeyes.db'}"
