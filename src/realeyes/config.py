@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # unless enabled, because scanning must not reach the network by default.
     c2pa_trust_anchors: Path | None = None
     c2pa_fetch_remote: bool = False
+    c2pa_remote_hosts: list[str] = Field(
+        default_factory=list, description="Hosts remote C2PA manifests may be fetched from (exact names)."
+    )
 
     # Learned models: bundles and models/registry.json (which bundle is promoted for each task).
     models_dir: Path = Field(DEFAULT_MODELS_DIR, description="Folder of model bundles and registry.json.")

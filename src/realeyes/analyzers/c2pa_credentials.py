@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import urllib.parse
+import urllib.request
 from functools import cached_property
 from typing import Any
 
@@ -23,6 +25,25 @@ _TRUST_ONLY_CODES = {
 }
 
 
+REMOTE_TIMEOUT_SECONDS = 5.0
+REMOTE_MAX_BYTES = 10 * 1024 * 1024
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would lead off the allow-listed host: it is an error instead."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+def _remote_url(message: str) -> str | None:
+    """The URL in the SDK's "Remote: must fetch remote manifests from url <URL>" error, if that is the error."""
+    if not message.startswith("Remote:") or "url" not in message:
+        return None
+    url = message.split("url", 1)[-1].strip()
+    return url or None
+
+
 @register
 class C2paAnalyzer(Analyzer):
     """C2PA manifest presence, validation, signer and declared digital source type."""
@@ -34,9 +55,8 @@ class C2paAnalyzer(Analyzer):
 
     @cached_property
     def _context(self) -> c2pa.Context:
-        settings: dict[str, Any] = {
-            "verify": {"remote_manifest_fetch": self.settings.c2pa_fetch_remote, "ocsp_fetch": False}
-        }
+        # The SDK never fetches by itself: a remote manifest is fetched here, from allow-listed hosts only.
+        settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
         if self.settings.c2pa_trust_anchors is not None:
             settings["trust"] = {"trust_anchors": self.settings.c2pa_trust_anchors.read_text()}
             settings["verify"]["verify_trust"] = True
@@ -46,11 +66,44 @@ class C2paAnalyzer(Analyzer):
         try:
             reader = c2pa.Reader(media.format.mime, io.BytesIO(media.data), context=self._context)
         except c2pa.C2paError as exc:
-            return self._unreadable(media, exc)
+            url = _remote_url(str(exc))
+            if url is None or not self.settings.c2pa_fetch_remote:
+                return self._unreadable(media, exc)
+            manifest, why = self._fetch_remote(url)
+            if manifest is None:
+                return self.evidence(
+                    summary=f"Content credentials are stored remotely and were not fetched ({why}).",
+                    details=_details(manifest_present=True, validation="unverified", remote_url=url),
+                )
+            try:
+                reader = c2pa.Reader(
+                    media.format.mime, io.BytesIO(media.data), manifest_data=manifest, context=self._context
+                )
+            except c2pa.C2paError as remote_exc:
+                return self._unreadable(media, remote_exc)
         with reader:
             store = json.loads(reader.json())
             state = str(reader.get_validation_state())
         return self._judge(_describe_store(store, state))
+
+    def _fetch_remote(self, url: str) -> tuple[bytes | None, str]:
+        """The manifest at `url` when its host is in REALEYES_C2PA_REMOTE_HOSTS (http or https, no redirects,
+        a time and size limit), else None and why: an upload must not make the server fetch any URL it names."""
+        parsed = urllib.parse.urlsplit(url)
+        allowed = {host.lower().rstrip(".") for host in self.settings.c2pa_remote_hosts}
+        host = (parsed.hostname or "").rstrip(".")
+        if parsed.scheme not in ("http", "https") or not host or host not in allowed:
+            return None, f"host {host or '?'} is not in REALEYES_C2PA_REMOTE_HOSTS"
+        opener = urllib.request.build_opener(_NoRedirects)
+        try:
+            request = urllib.request.Request(url, method="GET")  # noqa: S310 - scheme checked above
+            with opener.open(request, timeout=REMOTE_TIMEOUT_SECONDS) as response:
+                data: bytes = response.read(REMOTE_MAX_BYTES + 1)
+        except (OSError, ValueError) as exc:
+            return None, f"the fetch failed: {type(exc).__name__}"
+        if len(data) > REMOTE_MAX_BYTES:
+            return None, f"the manifest is larger than {REMOTE_MAX_BYTES} bytes"
+        return data, ""
 
     def _unreadable(self, media: Media, exc: Exception) -> Evidence:
         kind = type(exc).__name__.lstrip("_").removeprefix("C2pa")
