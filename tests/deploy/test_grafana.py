@@ -58,7 +58,7 @@ def samples_from_exposition(text: str) -> set[str]:
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[set[str]]:
     data = tmp_path_factory.mktemp("metrics-app")
-    app = create_app(ServiceSettings(data_dir=data, rate_limit_per_minute=0), Settings())
+    app = create_app(ServiceSettings(data_dir=data, rate_limit_per_minute=0, allowed_hosts=["testserver"]), Settings())
     with TestClient(app) as client:
         client.get("/healthz")
         response = client.get("/metrics")

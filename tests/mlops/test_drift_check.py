@@ -86,7 +86,7 @@ def test_drift_check_tells_similar_from_shifted_traffic(tmp_path: Path) -> None:
     assert code == 1 and report["status"] == "drifted", report
     assert report["features"]["format"]["psi"] > 0.25 and report["features"]["log10_megapixels"]["psi"] > 0.25
 
-    app = create_app(ServiceSettings(data_dir=shifted), Settings(models_dir=models))
+    app = create_app(ServiceSettings(data_dir=shifted, allowed_hosts=["testserver"]), Settings(models_dir=models))
     with TestClient(app) as client:
         metrics = client.get("/metrics").text
     assert 'realeyes_drift_score{feature="format"}' in metrics

@@ -77,7 +77,13 @@ def make_client(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Clie
     clients: list[TestClient] = []
 
     def factory(engine_settings: Settings | None = None, **overrides: Any) -> TestClient:
-        options: dict[str, Any] = {"data_dir": tmp_path / "data", "rate_limit_per_minute": 0, **overrides}
+        # TestClient sends Host: testserver, which loopback mode answers only when configured to.
+        options: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "rate_limit_per_minute": 0,
+            "allowed_hosts": ["testserver"],
+            **overrides,
+        }
         app = create_app(ServiceSettings(**options), engine_settings or Settings())
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()

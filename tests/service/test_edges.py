@@ -250,3 +250,47 @@ def test_a_live_server_closes_connections_that_never_finish_their_headers(tmp_pa
         assert waited is not None and waited < 1.2
         for sock in [*held, extra]:
             sock.close()
+
+
+# ------------------------------------------------------------------ finding 8: Host and Origin in loopback mode
+
+
+def test_a_live_loopback_server_refuses_foreign_hosts_and_cross_site_writes(tmp_path: Path) -> None:
+    import httpx
+
+    with running_server(tmp_path, {"REALEYES_ANALYZERS": '["metadata"]'}) as base_url:
+        port = base_url.rsplit(":", 1)[1]
+        upload = {"file": ("a.jpg", jpeg_bytes(seed=90), "image/jpeg")}
+        with httpx.Client(base_url=base_url, timeout=30) as http:
+            for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost"):
+                assert http.get("/v1/analyses", headers={"Host": host}).status_code == 200, host
+            rebound = http.get("/v1/analyses", headers={"Host": f"evil.example:{port}"})  # DNS rebinding
+            assert rebound.status_code == 421 and rebound.json()["error"]["code"] == "misdirected_request"
+            assert http.get("/", headers={"Host": "evil.example"}).status_code == 421
+
+            cross = http.post("/v1/analyses", files=upload, headers={"Origin": "https://evil.example"})
+            assert cross.status_code == 403 and cross.json()["error"]["code"] == "cross_origin_refused"
+            assert http.post("/v1/analyses", files=upload, headers={"Origin": "null"}).status_code == 403
+            assert http.get("/v1/analyses", headers={"Origin": "https://evil.example"}).status_code == 200  # a read
+            listed = http.get("/v1/analyses").json()
+            assert not listed["items"], listed  # nothing was stored by the refused uploads
+
+            own = http.post("/v1/analyses", files=upload, headers={"Origin": base_url})  # the web UI's own page
+            assert own.status_code == 201, own.text
+            assert http.post("/v1/analyses", files=upload).status_code in (200, 201)  # curl sends no Origin
+
+
+def test_allowed_hosts_and_cors_origins_extend_the_loopback_rules(make_client: ClientFactory, tmp_path: Path) -> None:
+    client = make_client(
+        database_url=f"sqlite:///{tmp_path / 'hosts.db'}",
+        allowed_hosts=["testserver", "realeyes.lan"],
+        cors_origins=["https://desk.example"],
+    )
+    assert client.get("/v1/analyses", headers={"Host": "realeyes.lan:8000"}).status_code == 200
+    assert client.get("/v1/analyses", headers={"Host": "other.lan"}).status_code == 421
+    upload = {"file": ("a.jpg", jpeg_bytes(seed=91), "image/jpeg")}
+    assert client.post("/v1/analyses", files=upload, headers={"Origin": "https://desk.example"}).status_code == 201
+    assert client.delete("/v1/analyses/x", headers={"Origin": "https://evil.example"}).status_code == 403
+    # With keys required, the key is the credential: no Host rule (a reverse proxy names the server).
+    keyed = make_client(database_url=f"sqlite:///{tmp_path / 'keyed.db'}", auth="required", allowed_hosts=[])
+    assert keyed.get("/v1/analyses", headers={"Host": "api.example.org"}).status_code == 401

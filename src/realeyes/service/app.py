@@ -28,7 +28,7 @@ from realeyes.service.analyses import Analyses
 from realeyes.service.auth import RateLimiter, is_loopback
 from realeyes.service.errors import install_error_handlers
 from realeyes.service.logs import configure_json_logging
-from realeyes.service.middleware import BodyLimit, RequestContext
+from realeyes.service.middleware import BodyLimit, LoopbackGuard, RequestContext
 from realeyes.service.routes import analyses, compat, jobs, system
 from realeyes.service.settings import ServiceSettings
 from realeyes.service.state import ServiceState
@@ -44,6 +44,10 @@ DOCS_CSP = (
 )
 
 
+def keys_required(settings: ServiceSettings) -> bool:
+    return settings.auth == "required" or (settings.auth == "auto" and not is_loopback(settings.listen_host))
+
+
 def build_state(settings: ServiceSettings, engine_settings: Settings) -> ServiceState:
     database = Database(settings.resolved_database_url)
     database.upgrade()
@@ -56,7 +60,7 @@ def build_state(settings: ServiceSettings, engine_settings: Settings) -> Service
         queue = RedisQueue(settings.redis_url, settings.job_retries, settings.job_stale_seconds)
     else:
         queue = InProcessQueue(runner)
-    auth_required = settings.auth == "required" or (settings.auth == "auto" and not is_loopback(settings.listen_host))
+    auth_required = keys_required(settings)
     store = settings.resolved_rate_limit_store
     limiter = RateLimiter(
         settings.rate_limit_per_minute,
@@ -132,8 +136,10 @@ def create_app(settings: ServiceSettings | None = None, engine_settings: Setting
     def body_limit(path: str) -> int:
         return settings.max_job_bytes if path.startswith("/v1/jobs") else settings.max_upload_bytes
 
-    # Added inside out: RequestContext(CORS(BodyLimit(app))), so a 413 refusal carries the CORS headers.
+    # Added inside out: RequestContext(CORS(LoopbackGuard(BodyLimit(app)))), so refusals carry the CORS headers.
     app.add_middleware(BodyLimit, body_limit=body_limit)
+    if not keys_required(settings):  # no keys: check Host (DNS rebinding) and Origin (CSRF) before the body
+        app.add_middleware(LoopbackGuard, allowed_hosts=settings.allowed_hosts, allowed_origins=settings.cors_origins)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

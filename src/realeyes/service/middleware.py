@@ -67,6 +67,59 @@ class BodyLimit:
         await self.app(scope, _limited(receive, limit), send)
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class LoopbackGuard:
+    """When no API key is required (a laptop on loopback), the network position is the only credential, so:
+    the Host header must name this machine (localhost, 127.0.0.1, [::1], or REALEYES_ALLOWED_HOSTS), which
+    defeats DNS rebinding (a page on evil.example whose name now points at 127.0.0.1 sends Host: evil.example);
+    and a state-changing request (POST, PUT, PATCH, DELETE) whose Origin is another site's is refused, which
+    defeats cross-site uploads and deletes from a page the user happens to visit (CSRF). Requests without an
+    Origin (curl, scripts) pass."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str], allowed_origins: list[str]) -> None:
+        self.app = app
+        self.hosts = LOOPBACK_HOSTS | {host.lower() for host in allowed_hosts}
+        self.origins = {origin.rstrip("/").lower() for origin in allowed_origins}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get(b"host")
+        if host is not None and _host_name(host) not in self.hosts:
+            await error_response(
+                421,
+                "misdirected_request",
+                "this server answers only to localhost names without API keys; add the name to REALEYES_ALLOWED_HOSTS",
+            )(scope, receive, send)
+            return
+        origin = headers.get(b"origin")
+        if scope["method"] in STATE_CHANGING and origin is not None and not self._own_origin(origin, scope, host):
+            await error_response(403, "cross_origin_refused", "cross-origin requests that change state are refused")(
+                scope, receive, send
+            )
+            return
+        await self.app(scope, receive, send)
+
+    def _own_origin(self, origin: str, scope: Scope, host: str | None) -> bool:
+        origin = origin.rstrip("/").lower()
+        if origin in self.origins:
+            return True
+        return host is not None and origin == f"{scope.get('scheme', 'http')}://{host.lower()}"
+
+
+def _host_name(host: str) -> str:
+    """The Host header without its port ("[::1]:8000" -> "[::1]", "localhost:8000" -> "localhost")."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 class RequestContext:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

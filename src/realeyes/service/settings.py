@@ -32,6 +32,10 @@ class ServiceSettings(BaseSettings):
     rate_limit_store: Literal["auto", "memory", "redis", "database"] = "auto"
     server_processes: int = Field(1, ge=1, description="Set by `realeyes serve --workers`.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API.")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Without API keys, Host names answered besides localhost, 127.0.0.1 and [::1] (DNS rebinding).",
+    )
 
     # Largest request body; the engine's max_bytes still bounds each file inside it.
     max_upload_bytes: int = Field(50 * MEGABYTE, gt=0)
