@@ -15,8 +15,8 @@
 4. Manipulation evidence is also weighed on its own: sigmoid of the summed contributions of the evidence that
    argues for "manipulated" (score above 0.5). A real-vs-AI classifier's low score says the image was not
    generated; it says nothing about splicing or a signature broken after signing, so it must not cancel that
-   evidence. When this probability reaches the manipulated threshold and exceeds p_fake, the verdict is
-   "manipulated" with it.
+   evidence. When this probability reaches the manipulated threshold and either exceeds p_fake or p_fake falls
+   short of the ai_generated threshold, the verdict is "manipulated" with it.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def decide(evidence: list[Evidence], model: FusionModel, thresholds: Thresholds)
     reasons = [e.summary for e in ranked if contributions[id(e)] != 0.0][:_MAX_REASONS]
     manipulation = [e for e in ranked if e.label == "manipulated" and (e.score or 0) > 0.5 and contributions[id(e)] > 0]
     p_manipulated = 1.0 / (1.0 + math.exp(-sum(contributions[id(e)] for e in manipulation)))
-    if p_manipulated >= thresholds.manipulated and p_manipulated > p_fake:
+    if p_manipulated >= thresholds.manipulated and (p_manipulated > p_fake or p_fake < thresholds.ai_generated):
         # Rule 4: manipulation evidence is weighed on its own (see the module docstring).
         reasons = [e.summary for e in manipulation] + [r for r in reasons if r not in {e.summary for e in manipulation}]
         return Decision(label="manipulated", p_fake=p_manipulated, reasons=reasons[:_MAX_REASONS])

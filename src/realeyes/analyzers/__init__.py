@@ -4,6 +4,7 @@
 from realeyes.analyzers import c2pa_credentials, metadata, watermark  # noqa: F401  # isort: skip
 from realeyes.analyzers import spectrum, ela, noise  # noqa: F401  # isort: skip
 from realeyes.analyzers import classifier  # noqa: F401  # isort: skip
+from realeyes.analyzers import surprisal  # noqa: F401  # isort: skip
 from realeyes.analyzers import localizer  # noqa: F401  # isort: skip
 from realeyes.video import container as video_container  # noqa: F401  # isort: skip
 from realeyes.video import analyzer as video_analyzer  # noqa: F401  # isort: skip

@@ -42,6 +42,8 @@ class SurprisalAnalyzer(Analyzer):
         spec: dict[str, Any] = self.bundle.card["input"]
         self.crop, self.crops = int(spec["crop"]), int(spec["crops"])
         self.weights = [float(w) for w in self.bundle.card["statistic"]["weights"]]
+        # Only the scales the statistic reads are coded (each costs a pass of the network).
+        self.scales = [s for s in range(SCALES) if any(self.weights[2 * s : 2 * s + 2])]
         self.reference = np.sort(np.asarray(self.bundle.card["reference"]["values"], dtype=np.float64))
 
     @property
@@ -61,7 +63,8 @@ class SurprisalAnalyzer(Analyzer):
         if size < self.crop // 2:
             return None
         luma = to_luma(rgb)
-        per_crop = [np.ravel(coding_costs(crop, self._run)) for crop in grid_crops(luma, size, self.crops)]
+        crops = grid_crops(luma, size, self.crops)
+        per_crop = [np.ravel(coding_costs(crop, self._run, self.scales)) for crop in crops]
         return np.asarray(np.mean(per_crop, axis=0))
 
     def rank(self, value: float) -> float:
@@ -77,13 +80,20 @@ class SurprisalAnalyzer(Analyzer):
                 details={"model": self.model_version},
             )
         score = self.rank(statistic(costs, self.weights))
-        actual, expected = float(costs[0]), float(costs[1])
-        details = {"model": self.model_version, "bits_per_pixel": round(actual, 3), "expected": round(expected, 3)}
+        scale = self.scales[0]
+        actual, expected = float(costs[2 * scale]), float(costs[2 * scale + 1])
+        details = {
+            "model": self.model_version,
+            "scale": f"1/{2**scale}" if scale else "full",
+            "bits_per_pixel": round(actual, 3),
+            "expected_bits_per_pixel": round(expected, 3),
+        }
         return self.evidence(
             score=score,
             weight=1.0,
             label="ai-generated",
             details=details,
-            summary=f"A coder of real photos needs {actual:.2f} bits per pixel where it expects {expected:.2f}: "
-            f"less surprising than {score:.0%} of real photos ({self.model_version}).",
+            summary=f"A coder trained on real photos needs {actual:.2f} bits per pixel where it expects "
+            f"{expected:.2f}: the image is less surprising to it than {score:.0%} of real photos "
+            f"({self.model_version}; real photos only, no generator was needed to build it).",
         )

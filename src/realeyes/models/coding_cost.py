@@ -12,7 +12,7 @@ Shared by the analyzer (numpy, ONNX Runtime) and the training pipeline (the loss
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 
@@ -104,10 +104,13 @@ def scale_costs(high: np.ndarray, run: Callable[[np.ndarray], np.ndarray]) -> tu
     return float(actual.mean()), float(expected_bits(log_scale)[interior].mean())
 
 
-def coding_costs(luma: np.ndarray, run: Callable[[np.ndarray], np.ndarray]) -> list[tuple[float, float]]:
-    """(actual, expected) bits per pixel at each scale, finest first (luma: 2-D, sides divisible by 2**SCALES)."""
+def coding_costs(
+    luma: np.ndarray, run: Callable[[np.ndarray], np.ndarray], scales: Collection[int] = range(SCALES)
+) -> list[tuple[float, float]]:
+    """(actual, expected) bits per pixel at each scale, finest first (luma: 2-D, sides divisible by 2**SCALES);
+    scales not in `scales` are skipped and read (0, 0), so a statistic that ignores them costs nothing there."""
     costs, level = [], luma.astype(np.float64)
-    for _ in range(SCALES):
-        costs.append(scale_costs(level, run))
+    for scale in range(SCALES):
+        costs.append(scale_costs(level, run) if scale in scales else (0.0, 0.0))
         level = pool2(level)
     return costs

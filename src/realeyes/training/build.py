@@ -19,7 +19,7 @@ from realeyes.training.calibration import fit_platt
 from realeyes.training.catalog import SOURCES, sample_pixels
 from realeyes.training.evaluate import evaluate, write_report
 from realeyes.training.export import export_onnx, load_checkpoint, render_card, write_bundle
-from realeyes.training.fusion_fit import PIXEL_ANALYZERS, fit_fusion, write_fusion
+from realeyes.training.fusion_fit import FUSION_FILE, PIXEL_ANALYZERS, fit_fusion, write_fusion
 from realeyes.training.metrics import binary_report, roc_auc
 from realeyes.training.prepare import RECONSTRUCTION, read_prepared
 from realeyes.training.quantize import choose_int8
@@ -100,7 +100,9 @@ def _fit_fusion(analyzer: ClassifierAnalyzer, rows: list[Any], folder: Path, man
     val = [s for s, split in rows if split == "val"]
     fusion = fit_fusion(engine, val, f"validation split of {manifest}")
     write_fusion(folder, fusion)
-    fused = Engine.from_analyzers([*others, ClassifierAnalyzer(Settings(), bundle=load_bundle(folder))])
+    # The candidate's own fusion, not the served models/fusion.json (fitted for the served models).
+    settings = Settings(fusion_path=folder / FUSION_FILE)
+    fused = Engine.from_analyzers([*others, ClassifierAnalyzer(settings, bundle=load_bundle(folder))], settings)
     labels, p_fake = [], []
     for sample in (s for s, split in rows if split == "test"):
         try:

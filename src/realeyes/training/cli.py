@@ -155,6 +155,7 @@ def export_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="generalisation: write the calibrated fusion and thresholds here (the engine reads models/fusion.json).",
 )
+@click.option("--update-cards", is_flag=True, help="generalisation: lead the promoted models' cards with it.")
 @click.option("--rescore", is_flag=True, help="generalisation: score again even if OUT/scores.csv exists.")
 @click.option("--workers", type=int, default=2, show_default=True, help="generalisation: scoring processes.")
 def evaluate_command(
@@ -165,13 +166,14 @@ def evaluate_command(
     no_sweep: bool,
     protocol: str,
     write_fusion: Path | None,
+    update_cards: bool,
     rescore: bool,
     workers: int,
 ) -> None:
     """Evaluate a classifier bundle on a labelled folder (real/, ai/) or CSV manifest; or, with --protocol
     generalisation, every served detector and the fused verdict on sources they never saw."""
     if protocol == "generalisation":
-        _evaluate_generalisation(dataset, out, write_fusion, rescore, workers)
+        _evaluate_generalisation(dataset, out, write_fusion, update_cards, rescore, workers)
         return
     from realeyes.analyzers.classifier import ClassifierAnalyzer
     from realeyes.config import Settings
@@ -194,13 +196,20 @@ def evaluate_command(
     click.echo(json.dumps({k: report[k]["auc"] for k in ("as_served", "same_reencode_jpeg90")}))
 
 
-def _evaluate_generalisation(shared: Path, out: Path, fusion: Path | None, rescore: bool, workers: int) -> None:
+def _evaluate_generalisation(
+    shared: Path, out: Path, fusion: Path | None, update_cards: bool, rescore: bool, workers: int
+) -> None:
+    from realeyes.config import Settings
     from realeyes.training.generalisation import benchmark
+    from realeyes.training.generalisation.cards import attach_to_cards
     from realeyes.training.generalisation.protocol import Targets
 
     report = benchmark.evaluate_generalisation(shared, out, Targets(), workers, rescore)
     if fusion is not None:
         benchmark.write_fusion(report, fusion)
+    if update_cards:
+        command = f"realeyes evaluate {shared} --protocol generalisation --out {out}"
+        attach_to_cards(report, Settings().models_dir, command)
     verdict = report["detectors"]["verdict (fused + localizer vote)"]["conditions"]["laundered"]["pooled"]
     click.echo(json.dumps({"laundered": {k: verdict[k] for k in ("auc", "real_accused", "generated_caught")}}))
 

@@ -38,16 +38,20 @@ def collect_logits(engine: Engine, samples: list[Sample]) -> tuple[np.ndarray, n
     return np.array(rows), np.array(labels), names
 
 
-def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 0.01) -> tuple[float, np.ndarray]:
-    """(bias, coefficients >= 0) minimising mean binary NLL + l2 * |coefficients|^2.
+def fit_logistic(
+    features: np.ndarray, labels: np.ndarray, l2: float = 0.01, weights: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
+    """(bias, coefficients >= 0) minimising the (weighted) mean binary NLL + l2 * |coefficients|^2.
 
     Coefficients may not be negative: every analyzer's score means "higher is less authentic", and a fitted
     sign flip would only encode a quirk of the validation data (and make its reasons read backwards).
     """
 
+    w = np.ones(labels.shape) if weights is None else weights / weights.mean()
+
     def loss(params: np.ndarray) -> float:
         z = params[0] + features @ params[1:]
-        return float(np.mean(np.logaddexp(0.0, z) - labels * z) + l2 * np.sum(params[1:] ** 2))
+        return float(np.mean(w * (np.logaddexp(0.0, z) - labels * z)) + l2 * np.sum(params[1:] ** 2))
 
     bounds = [(None, None)] + [(0.0, None)] * features.shape[1]
     result = minimize(loss, x0=np.zeros(features.shape[1] + 1), method="L-BFGS-B", bounds=bounds)

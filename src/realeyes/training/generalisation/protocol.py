@@ -27,9 +27,11 @@ from realeyes.fusion import logit
 from realeyes.training.dataset import FAKE, REAL
 from realeyes.training.fusion_fit import fit_logistic
 from realeyes.training.generalisation.scores import FILE_FEATURES
+from realeyes.training.metrics import roc_auc
 
 Scorer = Callable[["Table", np.ndarray], np.ndarray]
 REAL_CONDITIONS = ("laundered", "hard")  # what the accusation threshold is calibrated on
+MIN_INPUT_AUC = 0.55  # fusion inputs ranking their training data worse than this get no weight
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,38 @@ def _logit_features(table: Table, columns: Sequence[str], rows: np.ndarray) -> n
 
 
 def fit_fusion_params(table: Table, columns: Sequence[str], mask: np.ndarray) -> tuple[float, np.ndarray]:
-    """The engine's logistic fusion (bias + non-negative coefficient per analyzer on logit(score)) on `mask`."""
-    return fit_logistic(_logit_features(table, columns, mask), table.label[mask].astype(float))
+    """The engine's logistic fusion (bias + non-negative coefficient per analyzer on logit(score)) on `mask`.
+
+    An input that does not rank its training rows' laundered images better than MIN_INPUT_AUC gets no weight:
+    a detector that does not beat chance where it is fitted will not beat it on unseen sources either."""
+    laundered = mask & (table.condition == "laundered")
+    labels = table.label[laundered]
+    useful = [
+        (roc_auc(labels, np.nan_to_num(table.columns[c][laundered], nan=0.5)) or 0.0) > MIN_INPUT_AUC for c in columns
+    ]
+    coefficients = np.zeros(len(columns))
+    kept = [c for c, keep in zip(columns, useful, strict=True) if keep]
+    if not kept:
+        labels = table.label[mask].astype(float)
+        return float(np.log(labels.mean() / (1 - labels.mean()))), coefficients
+    bias, fitted = fit_logistic(
+        _logit_features(table, kept, mask), table.label[mask].astype(float), weights=balanced_weights(table, mask)
+    )
+    coefficients[np.flatnonzero(useful)] = fitted
+    return bias, coefficients
+
+
+def balanced_weights(table: Table, mask: np.ndarray) -> np.ndarray:
+    """Row weights giving each class half the total and each source an equal share of its class: which sources
+    happen to be held out must not shift the fitted balance (one real source holds most real photos)."""
+    sources, label = table.source[mask], table.label[mask]
+    weights = np.zeros(sources.size)
+    for cls in (REAL, FAKE):
+        in_class = label == cls
+        names, counts = np.unique(sources[in_class], return_counts=True)
+        per_row = dict(zip(names.tolist(), (1.0 / (names.size * counts)).tolist(), strict=True))
+        weights[in_class] = [per_row[s] for s in sources[in_class]]
+    return weights
 
 
 def fusion(name: str, columns: Sequence[str], seen: frozenset[str]) -> Detector:
