@@ -1,4 +1,5 @@
-"""Tables: analyses (one per file and model versions), feedback, jobs, API keys, rate-limit windows, drift."""
+"""Tables: analyses (one per file, model versions and owner), feedback, jobs, upload references, API keys,
+rate-limit windows, drift."""
 
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+# The owner of what was made without an API key (loopback mode); key ids are 32 hex digits, so never this.
+ANONYMOUS_OWNER = "anonymous"
+
+
+def owner_of(api_key_id: str | None) -> str:
+    return api_key_id or ANONYMOUS_OWNER
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dict[str, Any]: JSON,
@@ -28,13 +37,15 @@ class Base(DeclarativeBase):
 
 
 class Analysis(Base):
-    """One verdict. (sha256, versions_key) is unique: identical bytes and models give the stored result."""
+    """One verdict, owned by the key that asked for it. (sha256, versions_key, owner) is unique: the same owner
+    sending identical bytes to the same models gets the stored result; another owner gets a record of its own."""
 
     __tablename__ = "analyses"
     __table_args__ = (
-        UniqueConstraint("sha256", "versions_key", name="uq_analyses_sha256_versions"),
+        UniqueConstraint("sha256", "versions_key", "owner", name="uq_analyses_sha256_versions_owner"),
         Index("ix_analyses_created_at", "created_at"),
         Index("ix_analyses_label_created_at", "label", "created_at"),
+        Index("ix_analyses_owner_created_at", "owner", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -51,15 +62,23 @@ class Analysis(Base):
     result: Mapped[dict[str, Any]] = mapped_column()  # the Verdict's dict form (docs/OUTPUT.md)
     maps: Mapped[list[Any]] = mapped_column(default=list)  # names of the stored map PNGs
     api_key_id: Mapped[str | None] = mapped_column(String(32))
+    owner: Mapped[str] = mapped_column(String(32), default=ANONYMOUS_OWNER)  # owner_of(api_key_id)
     feedback: Mapped[list[Feedback]] = relationship(
         back_populates="analysis", cascade="all, delete-orphan", order_by="Feedback.created_at"
     )
 
 
+class FeedbackStatus(enum.StrEnum):
+    pending = "pending"  # from a non-admin caller: kept apart, never used for retraining until reviewed
+    accepted = "accepted"  # reviewed (or given by an admin key): retraining may use it
+    rejected = "rejected"
+
+
 class Feedback(Base):
-    """A person's correction of a verdict, kept for retraining."""
+    """A person's correction of a verdict; once accepted, kept for retraining."""
 
     __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_status_created_at", "status", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     analysis_id: Mapped[str] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"), index=True)
@@ -67,6 +86,9 @@ class Feedback(Base):
     label: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
     api_key_id: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=FeedbackStatus.pending.value)
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))  # the admin key's name, or "cli"
     analysis: Mapped[Analysis] = relationship(back_populates="feedback")
 
 
@@ -105,6 +127,17 @@ class Job(Base):
     api_key_id: Mapped[str | None] = mapped_column(String(32))
     # "host:pid:boot" of the process that claimed it: a job held by a dead process on this host is re-run at once.
     worker: Mapped[str | None] = mapped_column(String(128))
+
+
+class UploadRef(Base):
+    """Who still needs a content-addressed upload: "analysis:<id>" or "job:<id>" (a job until it ends). The
+    bytes are deleted when the last reference is released."""
+
+    __tablename__ = "upload_refs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ApiKey(Base):
