@@ -18,6 +18,7 @@ from sqlalchemy import or_, select, update
 
 from realeyes import progress
 from realeyes.errors import MediaError
+from realeyes.service import uploads
 from realeyes.service.analyses import Analyses
 from realeyes.store import Database, Job, JobStatus
 
@@ -155,9 +156,12 @@ class JobRunner:
                 raise JobCancelled
 
     def _finish(self, job_id: str, status: JobStatus, error: str | None = None) -> None:
+        """End the job and let go of its uploads (the analyses it stored hold their own)."""
         with self.database.session() as session:
             job = session.get_one(Job, job_id)
             job.status, job.error, job.finished_at = status.value, error, datetime.now(UTC)
+            session.flush()
+            uploads.release(session, self.analyses.files, [uploads.job_holder(job_id)])
 
     def _release(self, job_id: str) -> None:
         """Back to the queue for a retry (the retry's claim needs `queued`)."""
@@ -178,6 +182,7 @@ class JobRunner:
         gone (e.g. Redis restarted). Jobs out of retries end `failed` here instead."""
         now = datetime.now(UTC)
         to_send: list[str] = []
+        ended: list[str] = []
         with self.database.session() as session:
             running = session.scalars(select(Job).where(Job.status == JobStatus.running.value))
             silent = [job for job in running if _silent(job, now - self.stale) or _held_by_dead_process(job.worker)]
@@ -185,6 +190,7 @@ class JobRunner:
                 if job.attempts > self.retries:
                     job.status, job.finished_at = JobStatus.failed.value, now
                     job.error = f"the worker was lost {job.attempts} times (killed or out of memory)"
+                    ended.append(job.id)
                 else:
                     job.status, job.heartbeat_at = JobStatus.queued.value, now
                     to_send.append(job.id)
@@ -194,6 +200,8 @@ class JobRunner:
             for job in waiting:
                 job.heartbeat_at = now
                 to_send.append(job.id)
+            session.flush()
+            uploads.release(session, self.analyses.files, [uploads.job_holder(job_id) for job_id in ended])
         return to_send
 
 

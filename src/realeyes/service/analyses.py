@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from realeyes.engine import Engine
 from realeyes.imaging import fit_within, map_to_png, shrink
 from realeyes.media import Media, load_media
-from realeyes.service import metrics
+from realeyes.service import metrics, uploads
 from realeyes.service.storage import FileStore
 from realeyes.store import Analysis, Database
-from realeyes.store.models import new_id
+from realeyes.store.models import new_id, owner_of
 from realeyes.verdict import Verdict
 
 THUMBNAIL_SIDE = 256
@@ -42,18 +42,31 @@ class Analyses:
         identity = {**engine.versions, "thresholds": dataclasses.asdict(engine.thresholds)}
         self.versions_key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
-    def find(self, sha256: str) -> Analysis | None:
+    def find(self, sha256: str, owner: str | None = None) -> Analysis | None:
+        """The stored result for these bytes and models: the owner's own record, or with owner None anyone's."""
         with self.database.session() as session:
             query = select(Analysis).where(Analysis.sha256 == sha256, Analysis.versions_key == self.versions_key)
-            return session.scalars(query).first()
+            if owner is not None:
+                query = query.where(Analysis.owner == owner)
+            return session.scalars(query.order_by(Analysis.created_at)).first()
 
     def analyze(self, data: bytes, filename: str, api_key_id: str | None = None) -> Outcome:
-        """Return the stored result for these bytes, or analyse and store them. MediaError propagates."""
+        """Return the caller's stored result for these bytes, or analyse and store them. MediaError propagates.
+
+        Another key's result for the same bytes and models is reused as a new record of the caller's own (its
+        own id and file name, answered as a fresh analysis), never handed out itself."""
         sha256 = hashlib.sha256(data).hexdigest()
-        existing = self.find(sha256)
+        owner = owner_of(api_key_id)
+        existing = self.find(sha256, owner)
         if existing is not None:
             metrics.ANALYSES.labels("true").inc()
             return Outcome(existing, cached=True)
+        computed = self.find(sha256)
+        if computed is not None:
+            reused = self._copy_for(computed, data, filename, api_key_id)
+            if reused is not None:
+                metrics.ANALYSES.labels("true").inc()
+                return reused
         media = load_media(data, self.engine.settings)
         verdict = self.engine.analyze_media(media)
         analysis = Analysis(
@@ -70,22 +83,56 @@ class Analyses:
             result=verdict.to_dict(),
             maps=sorted(name for evidence in verdict.evidence for name in evidence.maps),
             api_key_id=api_key_id,
+            owner=owner,
         )
-        self.files.put_upload(data)
         self._store_pictures(analysis.id, media, verdict)
-        try:
-            with self.database.session() as session:
-                session.add(analysis)
-        except IntegrityError:
-            # The same bytes were stored by a concurrent request a moment ago: serve that one.
-            self.files.delete_analysis_files(analysis.id)
-            winner = self.find(sha256)
-            if winner is None:
-                raise
+        winner = self._insert(analysis, data)
+        if winner is not None:
             return Outcome(winner, cached=True)
         metrics.ANALYSES.labels("false").inc()
         metrics.observe_verdict(verdict)
         return Outcome(analysis, cached=False, verdict=verdict)
+
+    def _insert(self, analysis: Analysis, data: bytes) -> Analysis | None:
+        """Store the record and its upload reference. When the same owner stored the same bytes a moment ago
+        (a concurrent request), drop this one and return theirs."""
+        try:
+            with self.database.session() as session:
+                session.add(analysis)
+                session.flush()
+                uploads.hold(session, self.files, data, analysis.sha256, uploads.analysis_holder(analysis.id))
+        except IntegrityError:
+            self.files.delete_analysis_files(analysis.id)
+            winner = self.find(analysis.sha256, analysis.owner)
+            if winner is None:
+                raise
+            return winner
+        return None
+
+    def _copy_for(self, source: Analysis, data: bytes, filename: str, api_key_id: str | None) -> Outcome | None:
+        """A record of the caller's own carrying another owner's verdict for the same bytes (no recomputation),
+        answered like a fresh analysis so that it says nothing about other keys. None when the source's files
+        went away meanwhile (the bytes are then analysed afresh)."""
+        copy = Analysis(
+            id=new_id(),
+            sha256=source.sha256,
+            versions_key=source.versions_key,
+            filename=filename[:255],
+            size_bytes=source.size_bytes,
+            media_format=source.media_format,
+            width=source.width,
+            height=source.height,
+            label=source.label,
+            p_fake=source.p_fake,
+            result=source.result,
+            maps=list(source.maps),
+            api_key_id=api_key_id,
+            owner=owner_of(api_key_id),
+        )
+        if not self.files.copy_analysis_files(source.id, copy.id, copy.maps):
+            return None
+        winner = self._insert(copy, data)
+        return Outcome(winner, cached=True) if winner is not None else Outcome(copy, cached=False)
 
     def _store_pictures(self, analysis_id: str, media: Media, verdict: Verdict) -> None:
         for evidence in verdict.evidence:
@@ -96,19 +143,17 @@ class Analyses:
         if media.rgb is not None:
             self.files.put_thumbnail(analysis_id, thumbnail_jpeg(media.rgb))
 
-    def delete(self, analysis_id: str) -> bool:
-        """Remove the result, its maps and thumbnail, and the upload unless another result still uses it."""
+    def delete(self, analysis_id: str, owner: str | None = None) -> bool:
+        """Remove the result, its maps and thumbnail, and the upload unless another result or an unfinished job
+        still holds it. With an owner, only that owner's analysis (False: none of theirs has this id)."""
         with self.database.session() as session:
             analysis = session.get(Analysis, analysis_id)
-            if analysis is None:
+            if analysis is None or (owner is not None and analysis.owner != owner):
                 return False
-            sha256 = analysis.sha256
             session.delete(analysis)
             session.flush()
-            still_used = session.scalar(select(Analysis.id).where(Analysis.sha256 == sha256).limit(1))
+            uploads.release(session, self.files, [uploads.analysis_holder(analysis_id)])
         self.files.delete_analysis_files(analysis_id)
-        if still_used is None:
-            self.files.delete_upload(sha256)
         return True
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from realeyes.store import ApiKey, Database, RateLimitWindow
+from realeyes.store.models import owner_of
 
 SCOPES = ("analyze", "admin")
 KEY_PREFIX = "re_"
@@ -34,8 +35,20 @@ class Principal:
     name: str
     scopes: frozenset[str]
 
+    @property
+    def owner(self) -> str:
+        """Whose records this caller makes and may see: its key, or the anonymous loopback user."""
+        return owner_of(self.key_id)
 
-ANONYMOUS = Principal(key_id=None, name="anonymous", scopes=frozenset(SCOPES))
+    @property
+    def is_admin(self) -> bool:
+        """An `admin` key sees and manages every owner's records and reviews feedback."""
+        return "admin" in self.scopes
+
+
+# Without a key (auth off) a caller may analyse and see what was made without a key; administering everyone's
+# records and reviewing feedback takes an `admin` key (or the CLI on the server).
+ANONYMOUS = Principal(key_id=None, name="anonymous", scopes=frozenset({"analyze"}))
 
 
 def hash_key(key: str) -> str:

@@ -45,6 +45,20 @@ class FileStore:
     def put_thumbnail(self, analysis_id: str, jpeg: bytes) -> None:
         _atomic_write(self.thumbnail_path(analysis_id), jpeg)
 
+    def copy_analysis_files(self, source_id: str, target_id: str, maps: list[str]) -> bool:
+        """Give `target_id` copies of `source_id`'s maps and thumbnail (another owner's record of the same bytes).
+        False, with nothing left behind, when one of the maps is gone."""
+        try:
+            for name in maps:
+                _atomic_write(self.map_path(target_id, name), self.map_path(source_id, name).read_bytes())
+            thumbnail = self.thumbnail_path(source_id)
+            if thumbnail.exists():
+                _atomic_write(self.thumbnail_path(target_id), thumbnail.read_bytes())
+        except FileNotFoundError:
+            self.delete_analysis_files(target_id)
+            return False
+        return True
+
     def delete_analysis_files(self, analysis_id: str) -> None:
         shutil.rmtree(self.root / "maps" / analysis_id, ignore_errors=True)
         self.thumbnail_path(analysis_id).unlink(missing_ok=True)

@@ -51,6 +51,8 @@ def feedback_view(feedback: Feedback) -> dict[str, Any]:
         "label": feedback.label,
         "note": feedback.note,
         "created_at": utc(feedback.created_at),
+        "status": feedback.status or "pending",  # pending: waits for an admin's review before retraining
+        "reviewed_at": utc(feedback.reviewed_at),
     }
 
 

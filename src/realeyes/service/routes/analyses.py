@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -19,7 +19,7 @@ from realeyes.service.deps import analyze_caller, get_state
 from realeyes.service.errors import ApiError
 from realeyes.service.state import ServiceState
 from realeyes.service.views import analysis_summary, analysis_view, feedback_view
-from realeyes.store import Analysis, Feedback
+from realeyes.store import Analysis, Feedback, FeedbackStatus
 
 router = APIRouter(prefix="/v1/analyses", tags=["analyses"])
 
@@ -48,10 +48,11 @@ def refuse_video(data: bytes) -> None:
         raise ApiError(422, "video_requires_job", "videos are long work: send them to POST /v1/jobs (field 'files')")
 
 
-def _load(state: ServiceState, analysis_id: str) -> tuple[Analysis, list[Feedback]]:
+def _load(state: ServiceState, caller: Principal, analysis_id: str) -> tuple[Analysis, list[Feedback]]:
+    """The caller's analysis (any owner's for an admin key); another owner's is as missing as an unknown id."""
     with state.database.session() as session:
         analysis = session.get(Analysis, analysis_id)
-        if analysis is None:
+        if analysis is None or not (caller.is_admin or analysis.owner == caller.owner):
             raise ApiError(404, "not_found", f"no analysis {analysis_id!r}")
         return analysis, list(analysis.feedback)
 
@@ -82,14 +83,14 @@ def create_analysis(
 @router.get("", summary="List analyses, newest first")
 def list_analyses(
     state: State,
-    _: Caller,
+    caller: Caller,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     label: Label | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> dict[str, Any]:
-    conditions = []
+    conditions = [] if caller.is_admin else [Analysis.owner == caller.owner]
     if label is not None:
         conditions.append(Analysis.label == label)
     if since is not None:
@@ -106,29 +107,29 @@ def list_analyses(
 
 
 @router.get("/{analysis_id}", summary="One analysis")
-def get_analysis(state: State, _: Caller, analysis_id: str) -> dict[str, Any]:
-    analysis, feedback = _load(state, analysis_id)
+def get_analysis(state: State, caller: Caller, analysis_id: str) -> dict[str, Any]:
+    analysis, feedback = _load(state, caller, analysis_id)
     return analysis_view(analysis, cached=False, feedback=feedback)
 
 
 @router.delete("/{analysis_id}", status_code=204, summary="Delete an analysis and its stored files")
-def delete_analysis(state: State, _: Caller, analysis_id: str) -> Response:
-    if not state.analyses.delete(analysis_id):
+def delete_analysis(state: State, caller: Caller, analysis_id: str) -> Response:
+    if not state.analyses.delete(analysis_id, owner=None if caller.is_admin else caller.owner):
         raise ApiError(404, "not_found", f"no analysis {analysis_id!r}")
     return Response(status_code=204)
 
 
 @router.get("/{analysis_id}/maps/{name}.png", response_class=FileResponse, summary="A map as greyscale PNG")
-def get_map(state: State, _: Caller, analysis_id: str, name: str) -> FileResponse:
-    analysis, _feedback = _load(state, analysis_id)
+def get_map(state: State, caller: Caller, analysis_id: str, name: str) -> FileResponse:
+    analysis, _feedback = _load(state, caller, analysis_id)
     if not _MAP_NAME.match(name) or name not in analysis.maps:
         raise ApiError(404, "not_found", f"analysis {analysis_id!r} has no map {name!r}; it has {analysis.maps}")
     return FileResponse(state.files.map_path(analysis_id, name), media_type="image/png")
 
 
 @router.get("/{analysis_id}/image", summary="The uploaded bytes")
-def get_image(state: State, _: Caller, analysis_id: str) -> Response:
-    analysis, _feedback = _load(state, analysis_id)
+def get_image(state: State, caller: Caller, analysis_id: str) -> Response:
+    analysis, _feedback = _load(state, caller, analysis_id)
     data = state.files.read_upload(analysis.sha256)
     if data is None:
         raise ApiError(410, "upload_expired", "the upload was removed by the retention policy; the result remains")
@@ -147,8 +148,8 @@ def attachment(filename: str) -> str:
 
 
 @router.get("/{analysis_id}/thumbnail.jpg", response_class=FileResponse, summary="A small JPEG preview")
-def get_thumbnail(state: State, _: Caller, analysis_id: str) -> FileResponse:
-    _load(state, analysis_id)
+def get_thumbnail(state: State, caller: Caller, analysis_id: str) -> FileResponse:
+    _load(state, caller, analysis_id)
     path = state.files.thumbnail_path(analysis_id)
     if not path.exists():
         raise ApiError(404, "not_found", "this media has no preview (its pixels are not decoded)")
@@ -162,10 +163,16 @@ class FeedbackIn(BaseModel):
 
 @router.post("/{analysis_id}/feedback", status_code=201, summary="Record a person's correct label")
 def add_feedback(state: State, caller: Caller, analysis_id: str, body: FeedbackIn) -> dict[str, Any]:
+    """On the caller's own analysis (any, for an admin key). An admin key's label is accepted for retraining at
+    once; any other waits as `pending` until an admin accepts it (`POST /v1/feedback/{id}/review`)."""
     with state.database.session() as session:
-        if session.get(Analysis, analysis_id) is None:
+        analysis = session.get(Analysis, analysis_id)
+        if analysis is None or not (caller.is_admin or analysis.owner == caller.owner):
             raise ApiError(404, "not_found", f"no analysis {analysis_id!r}")
         feedback = Feedback(analysis_id=analysis_id, label=body.label, note=body.note, api_key_id=caller.key_id)
+        if caller.is_admin:
+            feedback.status = FeedbackStatus.accepted.value
+            feedback.reviewed_at, feedback.reviewed_by = datetime.now(UTC), caller.name
         session.add(feedback)
         session.flush()
         return feedback_view(feedback)

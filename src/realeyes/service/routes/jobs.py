@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import zipfile
 from datetime import UTC, datetime
@@ -9,8 +10,10 @@ from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from realeyes.media import sniff_format
+from realeyes.service import uploads
 from realeyes.service.auth import Principal
 from realeyes.service.deps import analyze_caller, get_state
 from realeyes.service.errors import ApiError
@@ -18,6 +21,7 @@ from realeyes.service.routes.analyses import clean_filename
 from realeyes.service.state import ServiceState
 from realeyes.service.views import job_view
 from realeyes.store import Job, JobStatus
+from realeyes.store.models import new_id, owner_of
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 # A zip may list more entries than files it holds (folders, macOS's __MACOSX/._ twins), so its directory may
@@ -32,10 +36,12 @@ Caller = Annotated[Principal, Depends(analyze_caller)]
 class BatchIntake:
     """Stores a batch's files one at a time as they are read (a zip member by member), so memory holds at most
     one file whatever the batch size; count and size limits are checked while reading, so a zip bomb is
-    refused rather than inflated. Files already stored when a limit trips stay until retention removes them."""
+    refused rather than inflated. Each stored file is held for the job (upload_refs); when a limit trips, the
+    files already stored are let go again."""
 
     def __init__(self, state: ServiceState) -> None:
         self.state = state
+        self.job_id = new_id()  # the job's stored files are held under its id from the first one on
         self.budget = state.settings.max_job_bytes
         self.max_file = state.engine.settings.max_bytes
         self.items: list[dict[str, str]] = []
@@ -66,7 +72,10 @@ class BatchIntake:
         return data
 
     def _store(self, name: str, data: bytes) -> None:
-        self.items.append({"name": name, "sha256": self.state.files.put_upload(data)})
+        sha256 = hashlib.sha256(data).hexdigest()
+        with self.state.database.session() as session:
+            uploads.hold(session, self.state.files, data, sha256, uploads.job_holder(self.job_id))
+        self.items.append({"name": name, "sha256": sha256})
         found = sniff_format(data[:64])
         self.all_videos = self.all_videos and found is not None and found.kind == "video"
 
@@ -146,42 +155,58 @@ def create_job(
     state: State, caller: Caller, files: Annotated[list[UploadFile], File(description="Images, or one zip.")]
 ) -> JSONResponse:
     intake = BatchIntake(state)
-    for upload in files:
-        intake.add_upload(upload)
-    if not intake.items:
-        raise ApiError(422, "invalid_request", "the batch holds no files")
-    kind = "video" if intake.all_videos else "batch"
-    with state.database.session() as session:
-        job = Job(kind=kind, items=intake.items, api_key_id=caller.key_id, heartbeat_at=datetime.now(UTC))
-        session.add(job)
+    try:
+        for upload in files:
+            intake.add_upload(upload)
+        if not intake.items:
+            raise ApiError(422, "invalid_request", "the batch holds no files")
+        kind = "video" if intake.all_videos else "batch"
+        with state.database.session() as session:
+            job = Job(
+                id=intake.job_id,
+                kind=kind,
+                items=intake.items,
+                api_key_id=caller.key_id,
+                heartbeat_at=datetime.now(UTC),
+            )
+            session.add(job)
+    except Exception:
+        with state.database.session() as session:  # refused: the files it stored are no one's
+            uploads.release(session, state.files, [uploads.job_holder(intake.job_id)])
+        raise
     try:
         state.queue.enqueue(job.id)
     except Exception:
         with state.database.session() as session:  # not accepted, so not left behind as a zombie
             session.delete(session.get_one(Job, job.id))
+            uploads.release(session, state.files, [uploads.job_holder(job.id)])
         raise
     return JSONResponse(job_view(job), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
 
 
+def _owned(session: Session, caller: Principal, job_id: str) -> Job:
+    """The caller's job (any, for an admin key); another key's job is as missing as an unknown id."""
+    job = session.get(Job, job_id)
+    if job is None or not (caller.is_admin or owner_of(job.api_key_id) == caller.owner):
+        raise ApiError(404, "not_found", f"no job {job_id!r}")
+    return job
+
+
 @router.get("/{job_id}", summary="A job's status, progress and result")
-def get_job(state: State, _: Caller, job_id: str) -> dict[str, Any]:
+def get_job(state: State, caller: Caller, job_id: str) -> dict[str, Any]:
     with state.database.session() as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            raise ApiError(404, "not_found", f"no job {job_id!r}")
-        return job_view(job)
+        return job_view(_owned(session, caller, job_id))
 
 
 @router.delete("/{job_id}", status_code=202, summary="Cancel a job")
-def cancel_job(state: State, _: Caller, job_id: str) -> JSONResponse:
+def cancel_job(state: State, caller: Caller, job_id: str) -> JSONResponse:
     with state.database.session() as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            raise ApiError(404, "not_found", f"no job {job_id!r}")
+        job = _owned(session, caller, job_id)
         if JobStatus(job.status).finished:
             raise ApiError(409, "job_finished", f"the job already ended {job.status}")
-        if job.status == JobStatus.queued.value:  # no worker holds it: cancel now
+        if job.status == JobStatus.queued.value:  # no worker holds it: cancel now, and let go of its uploads
             job.status, job.finished_at = JobStatus.cancelled.value, datetime.now(UTC)
+            uploads.release(session, state.files, [uploads.job_holder(job.id)])
         job.cancel_requested = True
         session.flush()
         return JSONResponse(job_view(job), status_code=202)
