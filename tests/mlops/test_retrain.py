@@ -37,7 +37,7 @@ def toy_folder(root: Path, count: int = 12) -> Path:
 
 
 def store_feedback(data_dir: Path) -> None:
-    """Two analyses a person corrected, stored the way the service stores them."""
+    """Two analyses a person corrected (and an admin accepted), stored the way the service stores them."""
     database = Database(f"sqlite:///{data_dir / 'realeyes.db'}")
     database.upgrade()
     analyses = Analyses(Engine(Settings(analyzers=["metadata"])), database, FileStore(data_dir / "files"))
@@ -46,7 +46,7 @@ def store_feedback(data_dir: Path) -> None:
         Image.fromarray(samples.photo_like(256, 256, seed=seed)).save(buffer, format="PNG")
         analysis = analyses.analyze(buffer.getvalue(), f"{seed}.png").analysis
         with database.session() as session:
-            session.add(Feedback(analysis_id=analysis.id, label=label, note="test"))
+            session.add(Feedback(analysis_id=analysis.id, label=label, note="test", status="accepted"))
     database.dispose()
 
 

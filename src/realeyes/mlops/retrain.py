@@ -21,7 +21,7 @@ from realeyes.mlops.monitor import write_reference
 from realeyes.models.bundle import load_bundle
 from realeyes.models.registry import Registry
 from realeyes.service.storage import FileStore
-from realeyes.store import Analysis, Database, Feedback
+from realeyes.store import Analysis, Database, Feedback, FeedbackStatus
 from realeyes.training.dataset import Sample
 
 # A person's correction, as the classifier's label (manipulated images are the localizer's business).
@@ -44,12 +44,14 @@ class RetrainConfig:
 
 
 def feedback_samples(database: Database, files: FileStore) -> list[Sample]:
-    """The latest correction of each analysis whose upload is still stored, as labelled samples."""
+    """The latest accepted correction of each upload still stored, as labelled samples. Only reviewed feedback
+    counts (an admin key's, or one an admin accepted): pending and rejected labels never reach training."""
     latest: dict[str, tuple[str, str]] = {}
     with database.session() as session:
         rows = session.execute(
             select(Feedback.label, Analysis.sha256, Analysis.id)
             .join(Analysis, Feedback.analysis_id == Analysis.id)
+            .where(Feedback.status == FeedbackStatus.accepted.value)
             .order_by(Feedback.created_at)
         ).all()
     for label, sha256, analysis_id in rows:

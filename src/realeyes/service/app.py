@@ -29,7 +29,7 @@ from realeyes.service.auth import RateLimiter, is_loopback
 from realeyes.service.errors import install_error_handlers
 from realeyes.service.logs import configure_json_logging
 from realeyes.service.middleware import BodyLimit, LoopbackGuard, RequestContext
-from realeyes.service.routes import analyses, compat, jobs, system
+from realeyes.service.routes import analyses, compat, feedback, jobs, system
 from realeyes.service.settings import ServiceSettings
 from realeyes.service.state import ServiceState
 from realeyes.service.storage import FileStore
@@ -112,7 +112,7 @@ def create_app(settings: ServiceSettings | None = None, engine_settings: Setting
         docs_url=None,  # served below from the packaged Swagger UI: FastAPI's default loads it from a CDN
     )
     install_error_handlers(app)
-    for router in (system.router, analyses.router, jobs.router, compat.router):
+    for router in (system.router, analyses.router, feedback.router, jobs.router, compat.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")

@@ -1,4 +1,4 @@
-"""`realeyes serve | worker | keys | db`: run and administer the service."""
+"""`realeyes serve | worker | keys | db | feedback`: run and administer the service."""
 
 from __future__ import annotations
 
@@ -164,4 +164,48 @@ def upgrade_command() -> None:
     click.echo(f"Database schema is up to date ({database.engine.url.render_as_string(hide_password=True)}).")
 
 
-COMMANDS = [serve, worker, keys, db]
+@click.group()
+def feedback() -> None:
+    """Review the labels people gave before they reach retraining."""
+
+
+@feedback.command("review")
+@click.option("--accept", "accepted", multiple=True, metavar="ID", help="Accept this feedback for retraining.")
+@click.option("--reject", "rejected", multiple=True, metavar="ID", help="Reject this feedback.")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "accepted", "rejected", "all"]),
+    default="pending",
+    show_default=True,
+    help="Which feedback to list (when nothing is accepted or rejected).",
+)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+def review_feedback_command(accepted: tuple[str, ...], rejected: tuple[str, ...], status: str, limit: int) -> None:
+    """List feedback waiting for review, or accept or reject feedback by id.
+
+    Only accepted feedback is used by `realeyes retrain`; an admin key's feedback is accepted when given."""
+    from realeyes.cli import terminal_safe
+    from realeyes.service import feedback as review
+    from realeyes.store import FeedbackStatus
+
+    database = _database()
+    if accepted or rejected:
+        decisions = [(item, "accept") for item in accepted] + [(item, "reject") for item in rejected]
+        unknown = []
+        for feedback_id, decision in decisions:
+            done = review.review(database, feedback_id, decision, "cli")  # type: ignore[arg-type]
+            if done is None:
+                unknown.append(feedback_id)
+            else:
+                click.echo(f"{feedback_id}\t{done.status}")
+        if unknown:
+            raise click.UsageError(f"no feedback with id {', '.join(terminal_safe(item) for item in unknown)}")
+        return
+    rows, total = review.list_feedback(database, None if status == "all" else FeedbackStatus(status), limit)
+    for row in rows:
+        note = terminal_safe(row.note)[:200]
+        click.echo(f"{row.id}\t{row.analysis_id}\t{row.label}\t{row.status}\t{row.created_at:%Y-%m-%d %H:%M}\t{note}")
+    click.echo(f"{len(rows)} of {total} {status} feedback shown.", err=True)
+
+
+COMMANDS = [serve, worker, keys, db, feedback]
