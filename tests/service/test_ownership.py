@@ -277,3 +277,49 @@ def test_without_a_key_only_what_was_made_without_one_is_seen(make_client: Clien
     assert client.get(f"/v1/analyses/{anonymous['id']}", headers=keys.alice).status_code == 404
     assert client.get("/v1/feedback").status_code == 403  # no admin without a key
     assert client.get("/v1/analyses", headers=keys.root).json()["total"] == 2
+
+
+def test_migration_0006_gives_existing_rows_owners_references_and_pending_review(database_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from realeyes.store import Database
+    from realeyes.store.db import alembic_config
+
+    database = Database(database_url)
+    with database.engine.begin() as connection:
+        config = alembic_config(database_url)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+        connection.execute(
+            text(
+                "INSERT INTO analyses (id, created_at, sha256, versions_key, filename, size_bytes, label, p_fake, "
+                "result, maps, api_key_id) VALUES (:id, CURRENT_TIMESTAMP, :sha, 'v', 'f.jpg', 1, 'authentic', 0.1, "
+                "'{}', '[]', :key)"
+            ),
+            [{"id": "a1", "sha": "s1", "key": "k1"}, {"id": "a2", "sha": "s2", "key": None}],
+        )
+        connection.execute(
+            text(
+                "INSERT INTO feedback (id, analysis_id, created_at, label, note) "
+                "VALUES ('f1', 'a1', CURRENT_TIMESTAMP, 'authentic', '')"
+            )
+        )
+        items = '[{"name": "x.jpg", "sha256": "s3"}, {"name": "bad.jpg", "error_code": "corrupt_media"}]'
+        connection.execute(
+            text(
+                "INSERT INTO jobs (id, kind, status, created_at, attempts, cancel_requested, items, done, "
+                "item_progress, results) VALUES (:id, 'batch', :status, CURRENT_TIMESTAMP, 0, false, :items, 0, 0, "
+                "'[]')"
+            ),
+            [{"id": "j1", "status": "queued", "items": items}, {"id": "j2", "status": "succeeded", "items": items}],
+        )
+    database.upgrade()
+    with database.engine.connect() as connection:
+        owners = dict(connection.execute(text("SELECT id, owner FROM analyses")).all())
+        refs = set(connection.execute(text("SELECT sha256, holder FROM upload_refs")).all())
+        status = connection.execute(text("SELECT status FROM feedback")).scalar_one()
+    assert owners == {"a1": "k1", "a2": "anonymous"}
+    assert refs == {("s1", "analysis:a1"), ("s2", "analysis:a2"), ("s3", "job:j1")}
+    assert status == "pending"
+    database.dispose()

@@ -5,6 +5,9 @@ Revises: 0005
 """
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,12 +19,26 @@ branch_labels = None
 depends_on = None
 
 
+@contextmanager
+def _keeping_feedback() -> Iterator[None]:
+    """SQLite changes a constraint by copying the table and dropping the old one, and with foreign keys on (they
+    cannot be turned off inside the migration's transaction) dropping `analyses` cascades to its feedback: keep
+    a copy of the feedback aside and put back what the drop removed."""
+    if op.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    op.execute("CREATE TEMPORARY TABLE feedback_kept AS SELECT * FROM feedback")
+    yield
+    op.execute("INSERT INTO feedback SELECT * FROM feedback_kept WHERE id NOT IN (SELECT id FROM feedback)")
+    op.execute("DROP TABLE feedback_kept")
+
+
 def upgrade() -> None:
     # analyses.owner: the key that made it ("anonymous" without one); the dedup key now includes it.
     with op.batch_alter_table("analyses", schema=None) as batch_op:
         batch_op.add_column(sa.Column("owner", sa.String(length=32), nullable=False, server_default="anonymous"))
     op.execute("UPDATE analyses SET owner = api_key_id WHERE api_key_id IS NOT NULL")
-    with op.batch_alter_table("analyses", schema=None) as batch_op:
+    with _keeping_feedback(), op.batch_alter_table("analyses", schema=None) as batch_op:
         batch_op.alter_column("owner", server_default=None)
         batch_op.drop_constraint("uq_analyses_sha256_versions", type_="unique")
         batch_op.create_unique_constraint("uq_analyses_sha256_versions_owner", ["sha256", "versions_key", "owner"])
@@ -53,11 +70,10 @@ def upgrade() -> None:
             "SELECT sha256, 'analysis:' || id, created_at FROM analyses"
         )
     )
-    jobs = connection.execute(
-        sa.text("SELECT id, items, created_at FROM jobs WHERE status IN ('queued', 'running')")
-    ).all()
+    jobs = connection.execute(sa.text("SELECT id, items FROM jobs WHERE status IN ('queued', 'running')")).all()
     rows: list[dict[str, Any]] = []
-    for job_id, items, created_at in jobs:
+    created_at = datetime.now(UTC)
+    for job_id, items in jobs:
         listed = json.loads(items) if isinstance(items, str) else items
         for sha256 in sorted({item["sha256"] for item in listed or [] if "sha256" in item}):
             rows.append({"sha256": sha256, "holder": f"job:{job_id}", "created_at": created_at})
@@ -80,7 +96,7 @@ def downgrade() -> None:
         "AND older.versions_key = analyses.versions_key AND (older.created_at < analyses.created_at "
         "OR (older.created_at = analyses.created_at AND older.id < analyses.id)))"
     )
-    with op.batch_alter_table("analyses", schema=None) as batch_op:
+    with _keeping_feedback(), op.batch_alter_table("analyses", schema=None) as batch_op:
         batch_op.drop_index("ix_analyses_owner_created_at")
         batch_op.drop_constraint("uq_analyses_sha256_versions_owner", type_="unique")
         batch_op.create_unique_constraint("uq_analyses_sha256_versions", ["sha256", "versions_key"])
