@@ -316,7 +316,7 @@ def test_migration_0006_gives_existing_rows_owners_references_and_pending_review
         )
     database.upgrade()
     with database.engine.connect() as connection:
-        owners = dict(connection.execute(text("SELECT id, owner FROM analyses")).all())
+        owners: dict[str, str] = dict(connection.execute(text("SELECT id, owner FROM analyses")).all())
         refs = set(connection.execute(text("SELECT sha256, holder FROM upload_refs")).all())
         status = connection.execute(text("SELECT status FROM feedback")).scalar_one()
     assert owners == {"a1": "k1", "a2": "anonymous"}
