@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     max_bytes: int = Field(50 * MEGABYTE, gt=0, description="Largest accepted file, in bytes.")
     max_pixels: int = Field(50_000_000, gt=0, description="Decompression-bomb guard: width x height.")
     max_dimension: int = Field(20_000, gt=0, description="Largest accepted width or height, in pixels.")
+    # Work a file's structure asks for, checked before decoding (realeyes.media.precheck; docs/SECURITY.md).
+    max_jpeg_scans: int = Field(100, gt=0, description="Most scans in a JPEG (progressive ones have about 10).")
+    max_frames: int = Field(5000, gt=0, description="Most frames or TIFF pages, counted without decoding them.")
+    max_pixels_per_byte: int = Field(
+        10_000, gt=0, description="Decoded pixels x frames per byte of file, above 4 MP (tiny files, huge canvases)."
+    )
 
     # Which analyzers the engine runs; None means every registered analyzer.
     analyzers: list[str] | None = Field(None, description="Analyzer names to run (default: all).")

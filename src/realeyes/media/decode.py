@@ -16,6 +16,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from realeyes.config import Settings
 from realeyes.errors import CorruptMedia, MediaTooLarge, RealEyesError, UnsupportedMedia
 from realeyes.media.model import Media
+from realeyes.media.precheck import check_decode_budget, check_frames, precheck
 from realeyes.media.sniff import GIF, JPEG, PNG, Format, sniff_format
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,17 @@ def _decode_image(data: bytes, fmt: Format, name: str | None, settings: Settings
         with warnings.catch_warnings():
             # Our own pixel limit is checked before load(); Pillow's generic bomb warning adds nothing.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # The structure first (scans, frames, declared canvas), from the bytes alone: Pillow's n_frames walks
+            # whole GIF/TIFF chains, and opening a WebP builds its frame list.
+            structure = precheck(data, fmt, settings)
+            if structure.size is not None:
+                _check_dimensions(structure.size, settings)
+                check_decode_budget(structure.size, structure.frames or 1, len(data), settings)
             image: Image.Image = Image.open(io.BytesIO(data))
             _check_dimensions(image.size, settings)
-            frame_count = getattr(image, "n_frames", 1)
+            frame_count = structure.frames if structure.frames is not None else int(getattr(image, "n_frames", 1))
+            check_frames(frame_count, fmt, settings)
+            check_decode_budget(image.size, frame_count, len(data), settings)
             image.load()
             # Metadata is read before the orientation fix, which returns a copy without format-specific fields.
             exif = _read_exif(image)
