@@ -43,3 +43,16 @@ class ModelUnavailable(RealEyesError):
     """An analyzer's model files are missing or cannot be loaded."""
 
     code = "model_unavailable"
+
+
+class AnalysisTimeout(MediaError):
+    """The file's analysis overran the service's wall-clock budget and was stopped (a CPU bomb, or a file too
+    demanding for this server); the worker that ran it was replaced."""
+
+    code = "analysis_timeout"
+
+
+class AnalysisCrashed(MediaError):
+    """The process analysing the file died (killed, out of memory, a decoder crash); the file was not analysed."""
+
+    code = "analysis_crashed"

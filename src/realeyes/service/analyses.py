@@ -4,38 +4,33 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 
-import numpy as np
-from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from realeyes.engine import Engine
-from realeyes.imaging import fit_within, map_to_png, shrink
-from realeyes.media import Media, load_media
 from realeyes.service import metrics, uploads
+from realeyes.service.isolation import Analysed, AnalysisPool, analyse_bytes
 from realeyes.service.storage import FileStore
 from realeyes.store import Analysis, Database
 from realeyes.store.models import new_id, owner_of
 from realeyes.verdict import Verdict
-
-THUMBNAIL_SIDE = 256
-DISPLAY_MAP_SIDE = 256  # non-spatial maps (the spectrum) are stored at most this large
 
 
 @dataclass
 class Outcome:
     analysis: Analysis
     cached: bool  # identical bytes were analysed before by the same model versions
-    verdict: Verdict | None = None  # set when freshly computed (the maps are still in memory)
+    verdict: Verdict | None = None  # set when freshly computed (its maps are stored as PNGs, not kept here)
 
 
 class Analyses:
-    def __init__(self, engine: Engine, database: Database, files: FileStore) -> None:
+    def __init__(self, engine: Engine, database: Database, files: FileStore, pool: AnalysisPool | None = None) -> None:
         self.engine = engine
+        # The service analyses in worker processes under a time budget; without a pool, in this process.
+        self.pool = pool
         self.database = database
         self.files = files
         # What makes two results interchangeable: every analyzer/model version and the decision thresholds.
@@ -67,25 +62,25 @@ class Analyses:
             if reused is not None:
                 metrics.ANALYSES.labels("true").inc()
                 return reused
-        media = load_media(data, self.engine.settings)
-        verdict = self.engine.analyze_media(media)
+        analysed = self.pool.analyze(data) if self.pool is not None else analyse_bytes(self.engine, data)
+        verdict = analysed.verdict
         analysis = Analysis(
             id=new_id(),
             sha256=sha256,
             versions_key=self.versions_key,
             filename=filename[:255],
             size_bytes=len(data),
-            media_format=media.format.name,
-            width=media.width,
-            height=media.height,
+            media_format=analysed.media_format,
+            width=analysed.width,
+            height=analysed.height,
             label=verdict.label,
             p_fake=verdict.p_fake,
             result=verdict.to_dict(),
-            maps=sorted(name for evidence in verdict.evidence for name in evidence.maps),
+            maps=sorted(analysed.maps),
             api_key_id=api_key_id,
             owner=owner,
         )
-        self._store_pictures(analysis.id, media, verdict)
+        self._store_pictures(analysis.id, analysed)
         winner = self._insert(analysis, data)
         if winner is not None:
             return Outcome(winner, cached=True)
@@ -134,14 +129,11 @@ class Analyses:
         winner = self._insert(copy, data)
         return Outcome(winner, cached=True) if winner is not None else Outcome(copy, cached=False)
 
-    def _store_pictures(self, analysis_id: str, media: Media, verdict: Verdict) -> None:
-        for evidence in verdict.evidence:
-            for name, heatmap in evidence.maps.items():
-                # A spectrum is looked at, not overlaid: a small one encodes four times faster.
-                side = self.engine.settings.map_max_side if heatmap.spatial else DISPLAY_MAP_SIDE
-                self.files.put_map(analysis_id, name, map_to_png(shrink(heatmap.values, side)))
-        if media.rgb is not None:
-            self.files.put_thumbnail(analysis_id, thumbnail_jpeg(media.rgb))
+    def _store_pictures(self, analysis_id: str, analysed: Analysed) -> None:
+        for name, png in analysed.maps.items():
+            self.files.put_map(analysis_id, name, png)
+        if analysed.thumbnail is not None:
+            self.files.put_thumbnail(analysis_id, analysed.thumbnail)
 
     def delete(self, analysis_id: str, owner: str | None = None) -> bool:
         """Remove the result, its maps and thumbnail, and the upload unless another result or an unfinished job
@@ -155,11 +147,3 @@ class Analyses:
             uploads.release(session, self.files, [uploads.analysis_holder(analysis_id)])
         self.files.delete_analysis_files(analysis_id)
         return True
-
-
-def thumbnail_jpeg(rgb: np.ndarray) -> bytes:
-    height, width = fit_within(rgb.shape, THUMBNAIL_SIDE)
-    image = Image.fromarray(rgb).resize((width, height), Image.Resampling.BILINEAR)
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=85)
-    return buffer.getvalue()

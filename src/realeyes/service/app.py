@@ -27,6 +27,7 @@ from realeyes.service import metrics
 from realeyes.service.analyses import Analyses
 from realeyes.service.auth import RateLimiter, is_loopback
 from realeyes.service.errors import install_error_handlers
+from realeyes.service.isolation import AnalysisPool
 from realeyes.service.logs import configure_json_logging
 from realeyes.service.middleware import BodyLimit, LoopbackGuard, RequestContext
 from realeyes.service.routes import analyses, compat, feedback, jobs, system
@@ -53,7 +54,14 @@ def build_state(settings: ServiceSettings, engine_settings: Settings) -> Service
     database.upgrade()
     files = FileStore(settings.storage_dir)
     engine = Engine(engine_settings)
-    service = Analyses(engine, database, files)
+    # Analyses run in worker processes under a wall-clock budget: one per API analysis slot, one for the job thread.
+    pool = AnalysisPool(
+        engine.settings,
+        size=settings.analysis_concurrency + (1 if settings.queue == "inprocess" else 0),
+        timeout_seconds=settings.analysis_timeout_seconds,
+        video_timeout_seconds=settings.video_timeout_seconds,
+    )
+    service = Analyses(engine, database, files, pool)
     runner = JobRunner(service, database, settings.job_stale_seconds, settings.job_retries, metrics.JobMetrics())
     queue: JobQueue
     if settings.queue == "redis":
@@ -102,6 +110,8 @@ def create_app(settings: ServiceSettings | None = None, engine_settings: Setting
         finally:
             purge.cancel()
             state.queue.close()
+            if state.analyses.pool is not None:
+                state.analyses.pool.close()
             state.database.dispose()
 
     app = FastAPI(

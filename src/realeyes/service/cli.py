@@ -72,6 +72,7 @@ def worker(threads: int, metrics_port: int | None) -> None:
     from realeyes.jobs.redis_queue import serve_worker
     from realeyes.service import metrics
     from realeyes.service.analyses import Analyses
+    from realeyes.service.isolation import AnalysisPool
     from realeyes.service.logs import configure_json_logging
     from realeyes.service.storage import FileStore
     from realeyes.store import Database
@@ -80,7 +81,10 @@ def worker(threads: int, metrics_port: int | None) -> None:
     configure_json_logging()
     database = Database(settings.resolved_database_url)
     database.upgrade()
-    analyses = Analyses(Engine(Settings()), database, FileStore(settings.storage_dir))
+    engine = Engine(Settings())
+    # One analysis worker process per job thread, each file under the wall-clock budget.
+    pool = AnalysisPool(engine.settings, threads, settings.analysis_timeout_seconds, settings.video_timeout_seconds)
+    analyses = Analyses(engine, database, FileStore(settings.storage_dir), pool)
     runner = JobRunner(analyses, database, settings.job_stale_seconds, settings.job_retries, metrics.JobMetrics())
     if metrics_port:
         from prometheus_client import start_http_server
@@ -89,7 +93,10 @@ def worker(threads: int, metrics_port: int | None) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    serve_worker(runner, settings.redis_url, threads, stop)
+    try:
+        serve_worker(runner, settings.redis_url, threads, stop)
+    finally:
+        pool.close()
 
 
 @click.group()

@@ -10,7 +10,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
-from realeyes.errors import CorruptMedia, MediaTooLarge, RealEyesError, UnsupportedMedia
+from realeyes.errors import (
+    AnalysisCrashed,
+    AnalysisTimeout,
+    CorruptMedia,
+    MediaTooLarge,
+    RealEyesError,
+    UnsupportedMedia,
+)
 from realeyes.jobs import QueueUnavailable
 from realeyes.service.logs import request_id
 from realeyes.store.db import DatabaseUnavailable
@@ -31,6 +38,8 @@ _REALEYES_STATUS: dict[type[RealEyesError], int] = {
     UnsupportedMedia: 415,
     MediaTooLarge: 413,
     CorruptMedia: 422,
+    AnalysisTimeout: 422,
+    AnalysisCrashed: 422,
     DatabaseUnavailable: 503,
     QueueUnavailable: 503,
 }

@@ -47,6 +47,11 @@ class ServiceSettings(BaseSettings):
     job_retries: int = Field(3, ge=0, description="Re-runs of a job whose worker failed or vanished.")
     job_stale_seconds: float = Field(60.0, gt=0, description="A running job silent this long is re-queued.")
     analysis_concurrency: int = Field(2, ge=1, description="Analyses run at once per API process.")
+    # Each analysis runs in a worker process that is killed when it overruns (service/isolation.py).
+    analysis_timeout_seconds: float = Field(
+        30.0, gt=0, description="Wall-clock budget of one image's analysis; overruns are `analysis_timeout`."
+    )
+    video_timeout_seconds: float = Field(3600.0, gt=0, description="Wall-clock budget of one video's analysis.")
 
     # Connections (`realeyes serve`, per server process): slow or idle clients cannot hold the server's sockets.
     header_timeout_seconds: float = Field(

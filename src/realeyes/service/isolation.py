@@ -1,0 +1,311 @@
+"""Every analysis the service runs happens in a worker process that can be stopped: a wall-clock budget per file.
+
+A hostile file can ask a decoder or an analyzer for minutes of CPU (docs/SECURITY.md, issue 11 #2). Threads cannot
+be stopped, so the API and the job workers hand each file to a small pool of worker processes. Each process builds
+its engine once (models loaded and warmed at start, never per file) and then analyses file after file. When a file
+overruns its budget the process running it is killed, the caller gets AnalysisTimeout (`analysis_timeout`) and a
+fresh process takes the killed one's place; the other processes, and so the other clients, are not disturbed.
+
+The worker decodes, analyses and renders the pictures (maps as PNG, the thumbnail as JPEG); only those bytes and
+the verdict come back, so large pixel arrays never cross the pipe.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from realeyes import progress
+from realeyes.config import Settings
+from realeyes.engine import Engine
+from realeyes.errors import AnalysisCrashed, AnalysisTimeout, RealEyesError
+from realeyes.imaging import fit_within, map_to_png, shrink
+from realeyes.media import load_media, sniff_format
+from realeyes.verdict import Verdict
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_SIDE = 256
+DISPLAY_MAP_SIDE = 256  # non-spatial maps (the spectrum) are stored at most this large
+START_TIMEOUT_SECONDS = 120.0  # a worker process imports, builds its engine and warms its models within this
+_SNIFF_BYTES = 512
+
+
+@dataclass
+class Analysed:
+    """One file's analysis as the service stores it: the verdict (maps left out) and the rendered pictures."""
+
+    media_format: str
+    width: int | None
+    height: int | None
+    verdict: Verdict
+    maps: dict[str, bytes] = field(default_factory=dict)  # map name -> PNG
+    thumbnail: bytes | None = None  # JPEG, for media with pixels
+
+
+def analyse_bytes(engine: Engine, data: bytes) -> Analysed:
+    """Load, analyse and render one file in this process. MediaError propagates."""
+    media = load_media(data, engine.settings)
+    verdict = engine.analyze_media(media)
+    maps: dict[str, bytes] = {}
+    for evidence in verdict.evidence:
+        for name, heatmap in evidence.maps.items():
+            # A spectrum is looked at, not overlaid: a small one encodes four times faster.
+            side = engine.settings.map_max_side if heatmap.spatial else DISPLAY_MAP_SIDE
+            maps[name] = map_to_png(shrink(heatmap.values, side))
+    thumbnail = thumbnail_jpeg(media.rgb) if media.rgb is not None else None
+    # The arrays are rendered above; the verdict travels without them.
+    lean = replace(verdict, evidence=[replace(evidence, maps={}) for evidence in verdict.evidence])
+    return Analysed(media.format.name, media.width, media.height, lean, maps, thumbnail)
+
+
+def thumbnail_jpeg(rgb: np.ndarray) -> bytes:
+    height, width = fit_within(rgb.shape, THUMBNAIL_SIDE)
+    image = Image.fromarray(rgb).resize((width, height), Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+class AnalysisPool:
+    """`size` worker processes, started when first needed; analyze() blocks while all are busy.
+
+    Images (and anything that is not a video) get `timeout_seconds`; videos, which run for minutes by design and
+    report their progress, get `video_timeout_seconds`. The budget counts from the moment a ready worker has the
+    file: waiting for a free worker is not the file's fault."""
+
+    def __init__(
+        self, settings: Settings, size: int, timeout_seconds: float, video_timeout_seconds: float | None = None
+    ) -> None:
+        self.settings = settings
+        self.size = size
+        self.timeout_seconds = timeout_seconds
+        self.video_timeout_seconds = video_timeout_seconds or timeout_seconds
+        # forkserver: workers fork from a small single-threaded server that has imported the analysis code once, so
+        # a replacement starts in well under a second, and never inherits this process's threads or sockets.
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload([__name__])
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._started = 0
+        self._closed = False
+        self._all: set[_Worker] = set()
+
+    def analyze(self, data: bytes) -> Analysed:
+        fmt = sniff_format(data[:_SNIFF_BYTES])
+        video = fmt is not None and fmt.kind == "video"
+        budget = self.video_timeout_seconds if video else self.timeout_seconds
+        for attempt in range(2):
+            worker = self._checkout()
+            outcome = "healthy"
+            try:
+                return worker.run(data, budget)
+            except _WorkerGone:
+                # It died while idle (killed from outside, out of memory): the file never ran; once more, fresh.
+                outcome = "dead"
+                if attempt:
+                    raise AnalysisCrashed(
+                        "The analysis worker could not take the file (it exited twice before starting it); "
+                        "try again later."
+                    ) from None
+            except (AnalysisTimeout, AnalysisCrashed):
+                outcome = "dead"
+                raise
+            except BaseException:
+                # Anything else (the file's MediaError, an analyzer bug) was answered by a live worker.
+                outcome = "healthy" if worker.alive() else "dead"
+                raise
+            finally:
+                self._checkin(worker, healthy=outcome == "healthy")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        """Stop every worker process (idle ones at once; busy ones are killed)."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
+            worker.closing = True
+            worker.stop()
+
+    def _checkout(self) -> _Worker:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the analysis pool is closed")
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            if self._started < self.size:
+                self._started += 1
+                try:
+                    return self._spawn()
+                except BaseException:
+                    self._started -= 1
+                    raise
+        while True:  # every worker is busy: wait for one, but not past the pool's end
+            try:
+                return self._idle.get(timeout=1.0)
+            except queue.Empty:
+                if self._closed:
+                    raise RuntimeError("the analysis pool is closed") from None
+
+    def _checkin(self, worker: _Worker, healthy: bool) -> None:
+        if healthy:
+            self._idle.put(worker)
+            return
+        worker.stop()
+        with self._lock:
+            self._all.discard(worker)
+            if self._closed:
+                return
+            try:
+                # The replacement starts now and warms up while idle, so the next file does not wait for it.
+                self._idle.put(self._spawn())
+            except Exception as exc:  # e.g. out of processes: the pool shrinks; the next checkout starts one
+                self._started -= 1
+                log.error("could not start a replacement analysis worker: %s", exc)
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._context, self.settings)
+        self._all.add(worker)
+        return worker
+
+
+class _WorkerGone(Exception):
+    """The worker process was gone before it received the file."""
+
+
+class _Worker:
+    def __init__(self, context: Any, settings: Settings) -> None:
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, settings), name="realeyes-analysis", daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.closing = False  # set when the pool shuts down: a file cut short then is not the file's fault
+
+    def alive(self) -> bool:
+        return bool(self.process.is_alive())
+
+    def run(self, data: bytes, budget: float) -> Analysed:
+        if not self.ready:
+            self._wait_ready()
+        try:
+            self.connection.send_bytes(data)
+        except (OSError, ValueError) as exc:  # BrokenPipeError: the process is gone
+            raise _WorkerGone from exc
+        deadline = time.monotonic() + budget
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._poll(remaining):
+                self.stop()
+                raise AnalysisTimeout(
+                    f"The analysis did not finish within its {budget:g} s budget and was stopped: the file asks for "
+                    "more work than allowed (REALEYES_ANALYSIS_TIMEOUT_SECONDS sets the budget)."
+                )
+            try:
+                kind, payload = self.connection.recv()
+            except (EOFError, OSError):
+                code = self.process.exitcode if self.stop() else None
+                if self.closing:
+                    raise RuntimeError("the service is shutting down; the file was not analysed") from None
+                raise AnalysisCrashed(
+                    "The analysis stopped unexpectedly (the worker process exited"
+                    + (f" with code {code}" if code is not None else "")
+                    + ", e.g. out of memory); the file was not analysed."
+                ) from None
+            if kind == "progress":
+                progress.report(payload)
+            elif kind == "ok":
+                result: Analysed = payload
+                return result
+            elif kind == "error":  # the file's own error (MediaError and kin), raised here as it was there
+                raise payload
+            else:
+                raise RuntimeError(f"analysis failed: {payload}")
+
+    def _wait_ready(self) -> None:
+        try:
+            message = self.connection.recv() if self.connection.poll(START_TIMEOUT_SECONDS) else None
+        except (EOFError, OSError):
+            message = None
+        if message != ("ready", None):
+            self.stop()
+            raise RuntimeError("an analysis worker process failed to start (see the server log)")
+        self.ready = True
+
+    def _poll(self, timeout: float) -> bool:
+        try:
+            return bool(self.connection.poll(timeout))
+        except (EOFError, OSError):  # closed by the pool's shutdown: recv() below reports it
+            return True
+
+    def stop(self) -> bool:
+        """Kill the process (it may be mid-file) and reap it; True once it has exited."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=10)
+        self.connection.close()
+        return self.process.exitcode is not None
+
+
+def _serve(connection: Connection, settings: Settings) -> None:
+    """A worker process: build the engine once, then analyse file after file until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops its workers itself
+    if os.environ.get("REALEYES_LOG_FORMAT") == "json":
+        from realeyes.service.logs import configure_json_logging
+
+        configure_json_logging()
+    engine = Engine(settings)
+    _warm_up(engine)
+    connection.send(("ready", None))
+
+    def relay(fraction: float) -> None:
+        connection.send(("progress", fraction))
+
+    while True:
+        try:
+            data = connection.recv_bytes()
+        except (EOFError, OSError):
+            return
+        reply: tuple[str, Any]
+        try:
+            with progress.listening(relay):
+                reply = ("ok", analyse_bytes(engine, data))
+        except RealEyesError as exc:
+            reply = ("error", exc)
+        except Exception as exc:
+            log.error("analysis failed: %s: %s", type(exc).__name__, exc)
+            log.debug("analysis traceback", exc_info=True)
+            reply = ("failed", f"{type(exc).__name__}: {exc}")
+        try:
+            connection.send(reply)
+        except (EOFError, OSError):
+            return
+        except Exception as exc:  # an unpicklable result: report it instead of leaving the caller waiting
+            connection.send(("failed", f"the result could not be sent back ({type(exc).__name__}: {exc})"))
+
+
+def _warm_up(engine: Engine) -> None:
+    """Analyse one small image so that lazily loaded models are loaded before the first real file arrives."""
+    try:
+        pixels = np.random.default_rng(0).integers(0, 256, size=(256, 256, 3), dtype=np.uint8)
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format="PNG")
+        analyse_bytes(engine, buffer.getvalue())
+    except Exception as exc:  # a broken model shows on the first real file, where the engine reports it
+        log.warning("analysis worker warm-up failed: %s", exc)
