@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,8 @@ def test_realeyes_seed_predict_answers_with_a_mask_and_stores_the_analysis(shipp
     )
     assert is_unit_float(body["score"]) and is_unit_float(body["confidence"]) and body["confidence"] >= 0.5
     assert body["probs"] == {"real": pytest.approx(1 - body["score"], abs=1e-4), "fake": body["score"]}
-    assert body["threshold"] == 0.6
+    # The verdict threshold the shipped fusion was calibrated with (docs/VERDICTS.md).
+    assert body["threshold"] == json.loads((SHIPPED_MODELS / "fusion.json").read_text())["thresholds"]["ai_generated"]
     assert body["model_version"] == shipped_client.get("/healthz").json()["model_version"]
     mask = Image.open(io.BytesIO(base64.b64decode(body["mask_base64"])))
     assert mask.format == "PNG" and mask.size == (256, 192) and mask.mode == "L"

@@ -22,7 +22,7 @@ from realeyes.training.surprisal.train import TRAINING_SOURCES, load_coder, trai
 
 log = logging.getLogger(__name__)
 
-CROP, CROPS = 256, 4
+CROP, CROPS = 192, 4  # 192 px crops keep the full analysis of a 1024 px image within 150 ms (BENCHMARKS.md)
 # Candidate statistics on (actual_0, expected_0, actual_1, expected_1), higher = less surprising than expected.
 CANDIDATES: dict[str, list[float]] = {
     "gap, full resolution": [-1.0, 1.0, 0.0, 0.0],
@@ -130,7 +130,7 @@ def build_bundle(checkpoint: Path, shared: Path, folder: Path, version: str) -> 
         "low-light or recompressed), then laundered; no generated image is used to train.",
         "metrics": {},
         "limitations": [
-            "Sees luma only, 4 crops of 256 px: colour-only traces and regions outside the crops are missed.",
+            "Sees luma only, 4 crops of 192 px: colour-only traces and regions outside the crops are missed.",
             "A coder this small models real photos roughly: its gap is weak evidence on its own (see the "
             "generalisation benchmark in docs/MODELS.md for what it is worth on unseen sources).",
         ],
