@@ -44,6 +44,7 @@ SEEN = {"classifier": CLASSIFIER_SEEN, "localizer": LOCALIZER_SEEN, "surprisal":
 FUSED_INPUTS = ("classifier", "surprisal", "spectrum", "ela", "noise")
 SCORES_FILE = "scores.csv"
 VERDICT = "verdict (fused + localizer vote)"
+LOCALIZER_VOTE = "localizer (manipulation vote)"
 MANIPULATION_TARGETS = Targets(accuse=0.01, miss=0.0)  # the localizer's share of the 5 % (the fusion takes 4 %)
 
 
@@ -57,8 +58,10 @@ def detectors(table: Table) -> list[Detector]:
     return found
 
 
-def _verdict(fused: FoldResult, localizer: FoldResult) -> FoldResult:
+def _verdict(fused: FoldResult, localizer: FoldResult | None) -> FoldResult:
     """The engine's rule on both: accused when the fusion or the localizer's manipulation vote accuses."""
+    if localizer is None:
+        return FoldResult(VERDICT, fused.universe, fused.scores, fused.labels, fused.thresholds)
     universe = [s for s in fused.universe if s in localizer.universe]
     inside = np.isin(fused.labels, ["accused", "authentic", "inconclusive"]) & (localizer.labels != "")
     labels = np.where(inside, fused.labels, "")
@@ -66,16 +69,19 @@ def _verdict(fused: FoldResult, localizer: FoldResult) -> FoldResult:
     return FoldResult(VERDICT, universe, fused.scores, labels, fused.thresholds)
 
 
-def shipped_calibration(fused: FoldResult, localizer: FoldResult, table: Table, targets: Targets) -> dict[str, Any]:
+def shipped_calibration(
+    fused: FoldResult, localizer: FoldResult | None, table: Table, targets: Targets
+) -> dict[str, Any]:
     """Thresholds to ship, from every source's out-of-fold score (never one scored by a model fitted on it)."""
     accuse = calibrate(fused.scores, table, np.isin(table.source, fused.universe), targets)
-    vote = calibrate(localizer.scores, table, np.isin(table.source, localizer.universe), MANIPULATION_TARGETS)
-    ai_generated = _above(accuse.accuse)
-    authentic = min(round(accuse.authentic, 4), round(ai_generated - 0.01, 4))  # keep an inconclusive band
-    return {
-        "thresholds": {"ai_generated": ai_generated, "authentic": authentic},
-        "votes": {"localizer": _above(vote.accuse)},
-    }
+    ai_generated = min(_above(accuse.accuse), 0.9999)
+    # Keep an inconclusive band (and a valid one when a class is missing from a partial data folder).
+    authentic = min(max(round(accuse.authentic, 4), 0.0001), round(ai_generated - 0.01, 4))
+    votes = {}
+    if localizer is not None:
+        vote = calibrate(localizer.scores, table, np.isin(table.source, localizer.universe), MANIPULATION_TARGETS)
+        votes["localizer"] = _above(vote.accuse)
+    return {"thresholds": {"ai_generated": ai_generated, "authentic": authentic}, "votes": votes}
 
 
 def _above(value: float) -> float:
@@ -94,13 +100,13 @@ def fit_shipped_fusion(table: Table, universe: Sequence[str], inputs: Sequence[s
 
 
 def run_benchmark(table: Table, targets: Targets, data: str) -> dict[str, Any]:
-    found = detectors(table)
-    results = {d.name: run_protocol(d, table, targets) for d in found}
-    localizer_detector = fixed("localizer", "score_localizer", LOCALIZER_SEEN)
-    localizer = run_protocol(localizer_detector, table, MANIPULATION_TARGETS)
-    results["localizer (manipulation vote)"] = localizer
+    by_name = {d.name: d for d in detectors(table)}
+    results = {name: run_protocol(d, table, targets) for name, d in by_name.items()}
+    localizer = None
+    if "score_localizer" in table.columns:
+        by_name[LOCALIZER_VOTE] = fixed("localizer", "score_localizer", LOCALIZER_SEEN)
+        localizer = results[LOCALIZER_VOTE] = run_protocol(by_name[LOCALIZER_VOTE], table, MANIPULATION_TARGETS)
     results[VERDICT] = _verdict(results["fused"], localizer)
-    by_name = {d.name: d for d in [*found, localizer_detector]}
     by_name[VERDICT] = by_name["fused"]  # the vote changes labels, not the fused ranking
     report: dict[str, Any] = {
         "protocol": "generalisation (leave one source out; ../shared/docs/EVALUATION.md)",
@@ -114,7 +120,7 @@ def run_benchmark(table: Table, targets: Targets, data: str) -> dict[str, Any]:
         "detectors": {},
     }
     for name, result in results.items():
-        detector = by_name.get(name) or by_name["localizer"]
+        detector = by_name[name]
         ranked = rankings(detector, table, result.universe, CONDITIONS)
         report["detectors"][name] = {
             "universe": result.universe,

@@ -60,6 +60,9 @@ def _image(shared: Path, path: Path, label: int, source: str, trim: int = 0) -> 
 
 
 def _files(folder: Path) -> list[Path]:
+    """Image files directly in `folder` (none when a set is absent: a partial data folder still runs)."""
+    if not folder.is_dir():
+        return []
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
@@ -67,7 +70,7 @@ def _real_photos(shared: Path) -> list[BenchImage]:
     images = [_image(shared, p, REAL, "imagenet-sample") for p in _files(shared / "real-photos/imagenet-sample")]
     images += [_image(shared, p, REAL, "camera-exif") for p in _files(shared / "real-photos/camera-exif")]
     diverse = shared / "real-photos/diverse-2026"
-    for folder in sorted(p for p in diverse.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in diverse.glob("*") if p.is_dir()):
         images += [_image(shared, p, REAL, f"diverse/{folder.name}") for p in _files(folder)]
     for path in sorted((shared / "faces/ecuador-flux-faces/real").glob("*/*.jpg")):
         images.append(_image(shared, path, REAL, "ecuador-news-photos"))
@@ -80,6 +83,8 @@ def _generated(shared: Path) -> list[BenchImage]:
     ]
     thumbs = 0
     for labels in (shared / "ai-generated/labels.csv", shared / "ai-generated-t2i-2022/labels.csv"):
+        if not labels.is_file():
+            continue
         with labels.open(newline="") as handle:
             for row in csv.DictReader(handle):
                 generator = row["generator"]

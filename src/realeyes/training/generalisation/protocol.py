@@ -106,9 +106,8 @@ def fit_fusion_params(table: Table, columns: Sequence[str], mask: np.ndarray) ->
     ]
     coefficients = np.zeros(len(columns))
     kept = [c for c, keep in zip(columns, useful, strict=True) if keep]
-    if not kept:
-        labels = table.label[mask].astype(float)
-        return float(np.log(labels.mean() / (1 - labels.mean()))), coefficients
+    if not kept or len(set(labels.tolist())) < 2:
+        return 0.0, coefficients  # nothing that ranks, or one class only: no opinion
     bias, fitted = fit_logistic(
         _logit_features(table, kept, mask), table.label[mask].astype(float), weights=balanced_weights(table, mask)
     )
