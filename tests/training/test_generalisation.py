@@ -210,3 +210,14 @@ def test_the_generalisation_command_writes_a_report_and_a_fusion_the_engine_load
     assert "## Every detector" in (out / "generalisation.md").read_text()
     loaded = FusionModel.load(fusion)
     assert loaded.thresholds is not None and "generalisation benchmark" in loaded.fitted_on
+
+
+def test_laundering_augmentation_crops_a_512_px_copy_of_either_class() -> None:
+    from realeyes.training.augment import AugmentConfig, augment
+
+    rgb = photo(1400, 2000)
+    crop = augment(rgb, AugmentConfig(crop=160, launder_probability=1.0), np.random.default_rng(0))
+    assert crop.shape == (160, 160, 3)
+    # Downscaled about 2.7x before cropping: the crop is far smoother than a native crop of the noise image.
+    native = augment(rgb, AugmentConfig(crop=160, jpeg_probability=0.0), np.random.default_rng(0))
+    assert np.abs(np.diff(crop.astype(float), axis=1)).mean() < np.abs(np.diff(native.astype(float), axis=1)).mean()

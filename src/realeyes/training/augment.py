@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from realeyes.imaging import GRID
+from realeyes.training.generalisation.launder import launder
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class AugmentConfig:
     rescale_probability: float = 0.15
     rescale_range: tuple[float, float] = (0.7, 1.3)
     grey_probability: float = 0.05
+    # Platform-style laundering (generalisation.launder: short side to 512 px with a random kernel, JPEG q70-95)
+    # before cropping, for both classes alike; 0 keeps the native-resolution training of the shipped 0.1.0.
+    launder_probability: float = 0.0
 
 
 def jpeg_roundtrip(rgb: np.ndarray, quality: int) -> np.ndarray:
@@ -36,6 +40,13 @@ def jpeg_roundtrip(rgb: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB))
 
 
+def decode_jpeg(data: bytes) -> np.ndarray:
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise ValueError("JPEG decoding failed")
+    return np.asarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB))
+
+
 def random_crop(rgb: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     top = int(rng.integers(0, (rgb.shape[0] - size) // GRID + 1)) * GRID
     left = int(rng.integers(0, (rgb.shape[1] - size) // GRID + 1)) * GRID
@@ -44,6 +55,8 @@ def random_crop(rgb: np.ndarray, size: int, rng: np.random.Generator) -> np.ndar
 
 def augment(rgb: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
     """One training crop (uint8 RGB, config.crop square) from a full image at least config.crop on each side."""
+    if rng.random() < config.launder_probability:
+        return random_crop(decode_jpeg(launder(rgb, rng)), config.crop, rng)
     if rng.random() < config.rescale_probability:
         scale = float(rng.uniform(*config.rescale_range))
         height, width = rgb.shape[:2]

@@ -85,17 +85,30 @@ def prepare_command(
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--eval-every", type=int, default=150, show_default=True)
 @click.option("--hold-out", multiple=True, help="Leave generators with this name prefix out of training.")
+@click.option("--launder", type=float, default=0.0, show_default=True, help="Share of crops laundered first.")
 def train_command(
-    workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int, hold_out: tuple[str, ...]
+    workdir: Path,
+    minutes: float,
+    max_steps: int,
+    batch_size: int,
+    eval_every: int,
+    hold_out: tuple[str, ...],
+    launder: float,
 ) -> None:
     """Train the classifier on WORKDIR/manifest.csv; writes WORKDIR/classifier.pt and its learning curve."""
     require_training_extra()
     from realeyes.mlops import tracking
+    from realeyes.training.augment import AugmentConfig
     from realeyes.training.train_classifier import TrainConfig, train
 
     logging.getLogger("realeyes").setLevel(logging.INFO)
     config = TrainConfig(
-        minutes=minutes, max_steps=max_steps, batch_size=batch_size, eval_every=eval_every, hold_out=hold_out
+        minutes=minutes,
+        max_steps=max_steps,
+        batch_size=batch_size,
+        eval_every=eval_every,
+        hold_out=hold_out,
+        augment=AugmentConfig(launder_probability=launder),
     )
     history = train(workdir / "manifest.csv", workdir / "classifier.pt", config)
     tracking.track_training(workdir, tracking.CLASSIFIER_EXPERIMENT, asdict(config), history)

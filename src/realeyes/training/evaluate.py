@@ -7,6 +7,7 @@ sweep of common transformations.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -17,9 +18,10 @@ import cv2
 import numpy as np
 
 from realeyes.analyzers.classifier import ClassifierAnalyzer
-from realeyes.training.augment import jpeg_roundtrip
+from realeyes.training.augment import decode_jpeg, jpeg_roundtrip
 from realeyes.training.catalog import sample_pixels
 from realeyes.training.dataset import Sample
+from realeyes.training.generalisation.launder import launder, rng_for
 from realeyes.training.metrics import binary_report, roc_auc
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,14 @@ def _centre_crop(fraction: float) -> Transform:
     return apply
 
 
+def _laundered(rgb: np.ndarray) -> np.ndarray:
+    # Seeded by the pixels, so every bundle evaluated on the same image sees the same laundering.
+    rng = rng_for(hashlib.sha256(rgb.tobytes()).hexdigest(), "evaluate")
+    return decode_jpeg(launder(rgb, rng))
+
+
 ROBUSTNESS: dict[str, Transform] = {
+    "laundered": _laundered,
     "jpeg95": lambda rgb: jpeg_roundtrip(rgb, 95),
     "jpeg75": lambda rgb: jpeg_roundtrip(rgb, 75),
     "jpeg50": lambda rgb: jpeg_roundtrip(rgb, 50),
