@@ -14,6 +14,7 @@ import torch
 from realeyes.analyzers.surprisal import statistic
 from realeyes.imaging import grid_crops, to_luma
 from realeyes.models.coding_cost import SCALES, coding_costs
+from realeyes.training.catalog import SOURCES
 from realeyes.training.export import write_bundle
 from realeyes.training.generalisation.launder import launder, read_oriented, rng_for
 from realeyes.training.metrics import roc_auc
@@ -31,6 +32,7 @@ CANDIDATES: dict[str, list[float]] = {
     "gap, full minus half": [-1.0, 1.0, 1.0, -1.0],
     "cost, full resolution": [-1.0, 0.0, 0.0, 0.0],
 }
+LICENCES = {name: source.licence for name, source in ((s.name, s) for s in SOURCES.values())}
 VALIDATION = "faces/ecuador-flux-faces"  # real news photos and FLUX fakes of 4 people: chooses the statistic
 VALIDATION_PER_CLASS = 120
 
@@ -125,7 +127,7 @@ def build_bundle(checkpoint: Path, shared: Path, folder: Path, version: str) -> 
         },
         "onnx_parity_max_abs_diff": max_diff,
         "training": {"config": config.__dict__},
-        "training_data": [f"{source} (real photos only)" for source in TRAINING_SOURCES],
+        "training_data": [f"{source} (real photos only) — licence: {LICENCES[source]}" for source in TRAINING_SOURCES],
         "synthetic": "Each training photo also enters laundered and through one hard pipeline (upscaled, denoised, "
         "low-light or recompressed), then laundered; no generated image is used to train.",
         "metrics": {},
