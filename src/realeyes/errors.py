@@ -56,3 +56,9 @@ class AnalysisCrashed(MediaError):
     """The process analysing the file died (killed, out of memory, a decoder crash); the file was not analysed."""
 
     code = "analysis_crashed"
+
+
+class InsufficientStorage(RealEyesError):
+    """The server's disk is full (ENOSPC, or a quota): nothing was stored; the same request may succeed later."""
+
+    code = "insufficient_storage"

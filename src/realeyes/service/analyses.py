@@ -80,7 +80,11 @@ class Analyses:
             api_key_id=api_key_id,
             owner=owner,
         )
-        self._store_pictures(analysis.id, analysed)
+        try:
+            self._store_pictures(analysis.id, analysed)
+        except BaseException:  # a full disk, say: none of this record's maps or thumbnail is left behind
+            self.files.delete_analysis_files(analysis.id)
+            raise
         winner = self._insert(analysis, data)
         if winner is not None:
             return Outcome(winner, cached=True)
@@ -90,19 +94,32 @@ class Analyses:
 
     def _insert(self, analysis: Analysis, data: bytes) -> Analysis | None:
         """Store the record and its upload reference. When the same owner stored the same bytes a moment ago
-        (a concurrent request), drop this one and return theirs."""
+        (a concurrent request), drop this one and return theirs. When the database or the disk fails, nothing
+        of this record is left: its maps and thumbnail, and the upload if this call wrote it and no one else
+        holds it, are deleted before the error propagates."""
+        wrote_upload = False
         try:
             with self.database.session() as session:
                 session.add(analysis)
                 session.flush()
-                uploads.hold(session, self.files, data, analysis.sha256, uploads.analysis_holder(analysis.id))
+                holder = uploads.analysis_holder(analysis.id)
+                wrote_upload = uploads.hold(session, self.files, data, analysis.sha256, holder)
         except IntegrityError:
-            self.files.delete_analysis_files(analysis.id)
+            self._discard(analysis, wrote_upload)
             winner = self.find(analysis.sha256, analysis.owner)
             if winner is None:
                 raise
             return winner
+        except BaseException:
+            self._discard(analysis, wrote_upload)
+            raise
         return None
+
+    def _discard(self, analysis: Analysis, wrote_upload: bool) -> None:
+        """Undo the files of a record that was not stored."""
+        self.files.delete_analysis_files(analysis.id)
+        if wrote_upload:
+            uploads.undo_write(self.database, self.files, analysis.sha256)
 
     def _copy_for(self, source: Analysis, data: bytes, filename: str, api_key_id: str | None) -> Outcome | None:
         """A record of the caller's own carrying another owner's verdict for the same bytes (no recomputation),

@@ -14,6 +14,7 @@ from realeyes.errors import (
     AnalysisCrashed,
     AnalysisTimeout,
     CorruptMedia,
+    InsufficientStorage,
     MediaTooLarge,
     RealEyesError,
     UnsupportedMedia,
@@ -23,6 +24,9 @@ from realeyes.service.logs import request_id
 from realeyes.store.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+SQLITE_FULL = 13  # "database or disk is full"
+PG_DISK_FULL = "53100"
+STORAGE_FULL_MESSAGE = "the server's storage is full; retry later"
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -40,6 +44,7 @@ _REALEYES_STATUS: dict[type[RealEyesError], int] = {
     CorruptMedia: 422,
     AnalysisTimeout: 422,
     AnalysisCrashed: 422,
+    InsufficientStorage: 507,
     DatabaseUnavailable: 503,
     QueueUnavailable: 503,
 }
@@ -83,6 +88,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     async def database_down(_: Request, exc: Exception) -> JSONResponse:
-        # Connection-level failures (server down, file unreadable) are an outage, not a bug: 503, retry later.
-        log.error("database error: %s", str(exc).splitlines()[0])
-        return error_response(503, "database_unavailable", "the database is unavailable; retry later")
+        return database_error_response(exc)
+
+
+def database_error_response(exc: Exception) -> JSONResponse:
+    """A connection-level database failure (server down, file unreadable) is an outage, not a bug: 503, retry
+    later. A database whose disk is full (SQLite's SQLITE_FULL, PostgreSQL's disk_full) is a 507 like a full
+    file store."""
+    log.error("database error: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    cause = getattr(exc, "orig", None)
+    if getattr(cause, "sqlite_errorcode", None) == SQLITE_FULL or getattr(cause, "sqlstate", None) == PG_DISK_FULL:
+        return error_response(507, InsufficientStorage.code, STORAGE_FULL_MESSAGE)
+    return error_response(503, "database_unavailable", "the database is unavailable; retry later")

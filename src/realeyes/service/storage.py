@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
+
+from realeyes.errors import InsufficientStorage
+
+STORAGE_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 class FileStore:
@@ -57,6 +62,9 @@ class FileStore:
         except FileNotFoundError:
             self.delete_analysis_files(target_id)
             return False
+        except BaseException:  # a full disk, say: no partial copy is left behind
+            self.delete_analysis_files(target_id)
+            raise
         return True
 
     def delete_analysis_files(self, analysis_id: str) -> None:
@@ -75,13 +83,19 @@ class FileStore:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    # A reader (or a crash) never sees half a file: write aside, then rename.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    """A reader (or a crash) never sees half a file: write aside, then rename. A full disk (or quota) is
+    InsufficientStorage (the service's 507), with nothing left behind."""
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        if exc.errno in STORAGE_FULL_ERRNOS:
+            raise InsufficientStorage("the server's storage is full; retry later") from exc
         raise

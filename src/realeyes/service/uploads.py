@@ -8,13 +8,17 @@ reference left, inside the same transaction."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from realeyes.service.storage import FileStore
-from realeyes.store import UploadRef
+from realeyes.store import Database, UploadRef
+
+log = logging.getLogger(__name__)
 
 
 def analysis_holder(analysis_id: str) -> str:
@@ -30,13 +34,37 @@ def _lock(session: Session, sha256: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(sha256[:15], 16)})
 
 
-def hold(session: Session, files: FileStore, data: bytes, sha256: str, holder: str) -> None:
-    """Record that `holder` needs these bytes and make sure they are stored (in the session's transaction)."""
+def hold(session: Session, files: FileStore, data: bytes, sha256: str, holder: str) -> bool:
+    """Record that `holder` needs these bytes and make sure they are stored (in the session's transaction).
+    True when this call wrote the file: if the transaction then fails, pass it to `undo_write`."""
     _lock(session, sha256)
     if session.get(UploadRef, (sha256, holder)) is None:
         session.add(UploadRef(sha256=sha256, holder=holder))
         session.flush()
+    if files.upload_path(sha256).exists():
+        return False
     files.put_upload(data)
+    return True
+
+
+def undo_write(database: Database, files: FileStore, sha256: str) -> None:
+    """A holder wrote these bytes and its transaction failed: delete them unless another holder has recorded a
+    reference since (checked under the same lock as `hold`). When even that check cannot reach the database,
+    the file is deleted anyway: it was written a moment ago by a transaction that never committed, and no other
+    holder can have committed a reference to it without the database."""
+    try:
+        with database.session() as session:
+            _lock(session, sha256)
+            # A write first (it deletes nothing): on SQLite this takes the single writer's lock, as `hold` does.
+            session.execute(delete(UploadRef).where(UploadRef.sha256 == sha256, UploadRef.holder == ""))
+            left = session.scalar(select(func.count()).select_from(UploadRef).where(UploadRef.sha256 == sha256))
+            if not left:
+                files.delete_upload(sha256)
+    except SQLAlchemyError as exc:
+        log.warning(
+            "upload %s: database unreachable after a failed store (%s); file removed", sha256[:12], type(exc).__name__
+        )
+        files.delete_upload(sha256)
 
 
 def release(session: Session, files: FileStore, holders: Iterable[str]) -> list[str]:

@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 
 from realeyes.media import sniff_format
 from realeyes.service.auth import Principal
-from realeyes.service.deps import analyze_caller, get_state
+from realeyes.service.deps import GatedRoute, analyze_caller, get_state
 from realeyes.service.errors import ApiError
 from realeyes.service.state import ServiceState
 from realeyes.service.views import analysis_summary, analysis_view, feedback_view
 from realeyes.store import Analysis, Feedback, FeedbackStatus
 
-router = APIRouter(prefix="/v1/analyses", tags=["analyses"])
+router = APIRouter(prefix="/v1/analyses", tags=["analyses"], route_class=GatedRoute)
 
 Label = Literal["authentic", "ai-generated", "manipulated", "inconclusive"]
 State = Annotated[ServiceState, Depends(get_state)]

@@ -16,13 +16,13 @@ from fastapi.responses import Response
 from realeyes import samples
 from realeyes.engine import Engine
 from realeyes.service.auth import Principal
-from realeyes.service.deps import analyze_caller, get_state
+from realeyes.service.deps import GatedRoute, analyze_caller, get_state
 from realeyes.service.errors import ApiError
 from realeyes.service.routes.analyses import clean_filename, refuse_video
 from realeyes.service.state import ServiceState
 from realeyes.store import Analysis
 
-router = APIRouter(tags=["compatibility"])
+router = APIRouter(tags=["compatibility"], route_class=GatedRoute)
 State = Annotated[ServiceState, Depends(get_state)]
 
 

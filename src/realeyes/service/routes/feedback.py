@@ -9,13 +9,13 @@ from pydantic import BaseModel
 
 from realeyes.service import feedback as review
 from realeyes.service.auth import Principal
-from realeyes.service.deps import admin_caller, get_state
+from realeyes.service.deps import GatedRoute, admin_caller, get_state
 from realeyes.service.errors import ApiError
 from realeyes.service.state import ServiceState
 from realeyes.service.views import feedback_view
 from realeyes.store import FeedbackStatus
 
-router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
+router = APIRouter(prefix="/v1/feedback", tags=["feedback"], route_class=GatedRoute)
 State = Annotated[ServiceState, Depends(get_state)]
 Admin = Annotated[Principal, Depends(admin_caller)]
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from realeyes.media import sniff_format
 from realeyes.service import uploads
 from realeyes.service.auth import Principal
-from realeyes.service.deps import analyze_caller, get_state
+from realeyes.service.deps import GatedRoute, analyze_caller, get_state
 from realeyes.service.errors import ApiError
 from realeyes.service.routes.analyses import clean_filename
 from realeyes.service.state import ServiceState
@@ -23,7 +23,7 @@ from realeyes.service.views import job_view
 from realeyes.store import Job, JobStatus
 from realeyes.store.models import new_id, owner_of
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=GatedRoute)
 # A zip may list more entries than files it holds (folders, macOS's __MACOSX/._ twins), so its directory may
 # declare up to twice the file limit; each entry may take this many bytes of the central directory on average.
 ZIP_ENTRIES_PER_FILE = 2
@@ -73,8 +73,14 @@ class BatchIntake:
 
     def _store(self, name: str, data: bytes) -> None:
         sha256 = hashlib.sha256(data).hexdigest()
-        with self.state.database.session() as session:
-            uploads.hold(session, self.state.files, data, sha256, uploads.job_holder(self.job_id))
+        wrote = False
+        try:
+            with self.state.database.session() as session:
+                wrote = uploads.hold(session, self.state.files, data, sha256, uploads.job_holder(self.job_id))
+        except BaseException:  # the reference was not recorded: the file this call wrote is no one's
+            if wrote:
+                uploads.undo_write(self.state.database, self.state.files, sha256)
+            raise
         self.items.append({"name": name, "sha256": sha256})
         found = sniff_format(data[:64])
         self.all_videos = self.all_videos and found is not None and found.kind == "video"

@@ -15,12 +15,12 @@ from realeyes.mlops.monitor import latest_drift
 from realeyes.models.registry import Registry
 from realeyes.service import metrics
 from realeyes.service.auth import Principal
-from realeyes.service.deps import analyze_caller, get_state
+from realeyes.service.deps import GatedRoute, analyze_caller, get_state
 from realeyes.service.routes.compat import served_model_version
 from realeyes.service.state import ServiceState
 from realeyes.store import Job
 
-router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"], route_class=GatedRoute)
 State = Annotated[ServiceState, Depends(get_state)]
 Caller = Annotated[Principal, Depends(analyze_caller)]
 
