@@ -6,8 +6,9 @@
    AI involvement outranks a claim of authenticity: admissions are rarely forged, capture claims can be stripped
    and re-signed.
 2. Otherwise the evidence is combined as a logistic model: z = bias + sum_i c_i * logit(score_i), p_fake = sigmoid(z).
-   c_i is the analyzer's own weight unless a fitted fusion file (REALEYES_FUSION_PATH, written by the training
-   pipeline) gives a coefficient for it. An analyzer with no opinion (score None) or that failed adds nothing.
+   c_i is the analyzer's own weight unless the fitted fusion file (models/fusion.json, written by the
+   generalisation benchmark, or REALEYES_FUSION_PATH) gives a coefficient for it. An analyzer with no opinion
+   (score None) or that failed adds nothing.
 3. p_fake >= the ai_generated threshold -> the label argued for by the evidence that pushed hardest toward "not
    authentic"; p_fake <= the authentic threshold -> "authentic"; in between -> "inconclusive", with a reason that
    says what was missing. The thresholds come with a fitted fusion file (calibrated on real photos from sources
@@ -38,7 +39,7 @@ class Thresholds:
 
     ai_generated: float = 0.6  # p_fake >= this: not authentic
     authentic: float = 0.25  # p_fake <= this: authentic
-    manipulated: float = 0.6  # p_manipulated >= this (and > p_fake): manipulated (learned votes: FusionModel.votes)
+    manipulated: float = 0.6  # p_manipulated >= this: manipulated (rule 4; learned votes: FusionModel.votes)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.authentic < self.ai_generated < 1.0:
@@ -60,7 +61,7 @@ class FusionModel:
     @classmethod
     def load(cls, path: Path) -> FusionModel:
         raw = json.loads(path.read_text())
-        unknown = set(raw) - {"bias", "coefficients", "thresholds", "votes", "fitted_on", "benchmark"}
+        unknown = set(raw) - {"bias", "coefficients", "thresholds", "votes", "fitted_on"}
         if unknown:
             raise ValueError(f"{path}: unknown fusion keys {sorted(unknown)}")
         thresholds = raw.get("thresholds")
