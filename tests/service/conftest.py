@@ -22,6 +22,15 @@ from realeyes.service.settings import ServiceSettings
 POSTGRES_URL = os.environ.get("REALEYES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("REALEYES_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REQUIRE_SERVICES = os.environ.get("REALEYES_REQUIRE_SERVICES") == "1"
+# The test's started clients: they are stopped before its database goes, whatever order the fixtures were set up in.
+_CLIENTS = pytest.StashKey[list[TestClient]]()
+
+
+def close_clients(request: pytest.FixtureRequest) -> None:
+    """Stop the test's apps (their job threads and analysis workers included), newest first."""
+    clients = request.node.stash.get(_CLIENTS, [])
+    while clients:
+        clients.pop().__exit__(None, None, None)
 
 
 def unavailable(what: str, exc: Exception) -> None:
@@ -32,7 +41,7 @@ def unavailable(what: str, exc: Exception) -> None:
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh schema in the test database, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     try:
@@ -42,6 +51,8 @@ def postgres_url() -> Iterator[str]:
     except Exception as exc:
         unavailable("PostgreSQL", exc)
     yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    # An app still running (its job thread, its recovery) would use the schema while it is dropped.
+    close_clients(request)
     with admin.begin() as connection:
         connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
@@ -74,7 +85,7 @@ ClientFactory = Callable[..., TestClient]
 @pytest.fixture
 def make_client(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ClientFactory]:
     """make_client(**service_settings) -> a started TestClient; the engine runs without models (fast)."""
-    clients: list[TestClient] = []
+    clients = request.node.stash.setdefault(_CLIENTS, [])
 
     def factory(engine_settings: Settings | None = None, **overrides: Any) -> TestClient:
         # TestClient sends Host: testserver, which loopback mode answers only when configured to.
@@ -91,8 +102,7 @@ def make_client(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Clie
         return client
 
     yield factory
-    for client in clients:
-        client.__exit__(None, None, None)
+    close_clients(request)
 
 
 @pytest.fixture

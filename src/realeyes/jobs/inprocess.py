@@ -8,13 +8,16 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from datetime import timedelta
 
 from realeyes.jobs.runner import JobRunner
+from realeyes.service.isolation import PoolClosed
 
 log = logging.getLogger(__name__)
 
 _STOP = ""
+CLOSE_WAIT_SECONDS = 30.0
 
 
 class InProcessQueue:
@@ -42,14 +45,24 @@ class InProcessQueue:
         """Always reachable: it lives in this process."""
 
     def close(self) -> None:
+        """Stop taking jobs and wait for the threads to end, so none touches the database after the service
+        disposes of it. The app closes the analysis pool first: a job mid-analysis then ends at once (PoolClosed,
+        the job goes back to the queue) instead of running to its end."""
         self._closed.set()
         for _ in self._threads:
             self._pending.put(_STOP)
+        deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning("%s did not stop within %g s", thread.name, CLOSE_WAIT_SECONDS)
 
     def _work(self) -> None:
-        while (job_id := self._pending.get()) != _STOP:
+        while (job_id := self._pending.get()) != _STOP and not self._closed.is_set():
             try:
                 self.runner.run(job_id)
+            except PoolClosed:  # the service is stopping (the runner put the job back in the queue)
+                return
             except Exception:  # the runner kept the job queued for a retry: deliver it again after a pause
                 attempt = self.runner.attempts(job_id)
                 self.enqueue(job_id, delay_seconds=min(60.0, 2.0**attempt))

@@ -20,6 +20,7 @@ from realeyes import progress
 from realeyes.errors import MediaError
 from realeyes.service import uploads
 from realeyes.service.analyses import Analyses
+from realeyes.service.isolation import PoolClosed
 from realeyes.store import Database, Job, JobStatus
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class JobRunner:
         if job is None:
             return False
         started = time.perf_counter()
-        stop_heartbeat = self._heartbeat(job_id)
+        stop_heartbeat, heartbeat = self._heartbeat(job_id)
         try:
             for index in range(job.done, len(job.items)):
                 self._check_cancelled(job_id)
@@ -66,6 +67,9 @@ class JobRunner:
             self._finish(job_id, JobStatus.succeeded)
         except JobCancelled:
             self._finish(job_id, JobStatus.cancelled)
+        except PoolClosed:  # the service is stopping: not the job's fault; back to the queue for the next start
+            self._release(job_id)
+            raise
         except Exception as exc:
             log.error("job %s attempt %d failed: %s", job_id, job.attempts, exc)
             log.debug("job %s traceback", job_id, exc_info=True)
@@ -76,6 +80,7 @@ class JobRunner:
                 raise
         finally:
             stop_heartbeat.set()
+            heartbeat.join(timeout=10)  # no beat may touch the database after the job (and the service) ends
             if self.metrics is not None:
                 self.metrics.observe_job(job.kind, self._status(job_id), time.perf_counter() - started)
         return True
@@ -134,7 +139,7 @@ class JobRunner:
                 job.started_at = now
             return job
 
-    def _heartbeat(self, job_id: str) -> threading.Event:
+    def _heartbeat(self, job_id: str) -> tuple[threading.Event, threading.Thread]:
         """Refresh heartbeat_at while the job runs, so a live worker's job is never taken for a lost one."""
         stop = threading.Event()
         interval = self.stale.total_seconds() / 4
@@ -147,8 +152,9 @@ class JobRunner:
                 except Exception as exc:  # a missed beat is retried; the job itself reports real failures
                     log.warning("job %s heartbeat failed: %s", job_id, exc)
 
-        threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True).start()
-        return stop
+        thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+        thread.start()
+        return stop, thread
 
     def _check_cancelled(self, job_id: str) -> None:
         with self.database.session() as session:

@@ -109,9 +109,11 @@ def create_app(settings: ServiceSettings | None = None, engine_settings: Setting
             yield
         finally:
             purge.cancel()
-            state.queue.close()
+            # The pool first: an analysis still running is stopped, so the in-process job thread ends promptly;
+            # then the queue, which waits for its threads; the database last, once nothing uses it.
             if state.analyses.pool is not None:
                 state.analyses.pool.close()
+            await asyncio.to_thread(state.queue.close)
             state.database.dispose()
 
     app = FastAPI(

@@ -12,6 +12,7 @@ the verdict come back, so large pixel arrays never cross the pipe.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import multiprocessing
@@ -20,6 +21,7 @@ import queue
 import signal
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import Any
@@ -132,19 +134,31 @@ class AnalysisPool:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
-        """Stop every worker process (idle ones at once; busy ones are killed)."""
-        with self._lock:
+        """Stop every worker process: idle ones at once; busy ones are killed and their callers get PoolClosed.
+
+        A busy worker's pipe is left to the thread using it, which closes it once it sees the process gone:
+        closing a descriptor another thread is reading from would let a new pipe or socket reuse its number."""
+        idle: set[_Worker] = set()
+        with self._lock:  # _checkin puts a worker back under this lock: after this, no worker becomes idle
             self._closed = True
             workers = list(self._all)
             self._all.clear()
+            while True:
+                try:
+                    idle.add(self._idle.get_nowait())
+                except queue.Empty:
+                    break
         for worker in workers:
             worker.closing = True
-            worker.stop()
+            if worker in idle:
+                worker.stop()
+            else:
+                worker.kill()
 
     def _checkout(self) -> _Worker:
         with self._lock:
             if self._closed:
-                raise RuntimeError("the analysis pool is closed")
+                raise PoolClosed(SHUTTING_DOWN)
             try:
                 return self._idle.get_nowait()
             except queue.Empty:
@@ -161,12 +175,14 @@ class AnalysisPool:
                 return self._idle.get(timeout=1.0)
             except queue.Empty:
                 if self._closed:
-                    raise RuntimeError("the analysis pool is closed") from None
+                    raise PoolClosed(SHUTTING_DOWN) from None
 
     def _checkin(self, worker: _Worker, healthy: bool) -> None:
         if healthy:
-            self._idle.put(worker)
-            return
+            with self._lock:
+                if not self._closed:
+                    self._idle.put(worker)
+                    return
         worker.stop()
         with self._lock:
             self._all.discard(worker)
@@ -183,6 +199,13 @@ class AnalysisPool:
         worker = _Worker(self._context, self.settings)
         self._all.add(worker)
         return worker
+
+
+SHUTTING_DOWN = "the service is shutting down; the file was not analysed"
+
+
+class PoolClosed(RuntimeError):
+    """The pool was closed (the service is stopping) before or while the file was analysed: not the file's fault."""
 
 
 class _WorkerGone(Exception):
@@ -222,7 +245,7 @@ class _Worker:
             except (EOFError, OSError):
                 code = self.process.exitcode if self.stop() else None
                 if self.closing:
-                    raise RuntimeError("the service is shutting down; the file was not analysed") from None
+                    raise PoolClosed(SHUTTING_DOWN) from None
                 raise AnalysisCrashed(
                     "The analysis stopped unexpectedly (the worker process exited"
                     + (f" with code {code}" if code is not None else "")
@@ -241,12 +264,22 @@ class _Worker:
     def _wait_ready(self) -> None:
         try:
             message = self.connection.recv() if self.connection.poll(START_TIMEOUT_SECONDS) else None
+            reason = "" if message is not None else f"it was not ready within {START_TIMEOUT_SECONDS:g} s"
         except (EOFError, OSError):
-            message = None
-        if message != ("ready", None):
-            self.stop()
-            raise RuntimeError("an analysis worker process failed to start (see the server log)")
-        self.ready = True
+            message, reason = None, ""
+        if message == ("ready", None):
+            self.ready = True
+            return
+        self.stop()
+        if self.closing:  # killed by the pool's shutdown while it started
+            raise PoolClosed(SHUTTING_DOWN)
+        if isinstance(message, tuple) and len(message) == 2 and message[0] == "failed":
+            reason = str(message[1])
+        elif message is not None:
+            reason = f"unexpected message {message!r}"
+        elif not reason:
+            reason = f"it exited with code {self.process.exitcode}"
+        raise RuntimeError(f"an analysis worker process failed to start: {reason}")
 
     def _poll(self, timeout: float) -> bool:
         try:
@@ -254,10 +287,16 @@ class _Worker:
         except (EOFError, OSError):  # closed by the pool's shutdown: recv() below reports it
             return True
 
-    def stop(self) -> bool:
-        """Kill the process (it may be mid-file) and reap it; True once it has exited."""
+    def kill(self) -> None:
+        """Kill the process (it may be mid-file) without touching the pipe, which the thread using it closes."""
         if self.process.is_alive():
             self.process.kill()
+
+    def stop(self) -> bool:
+        """Kill the process (it may be mid-file), reap it and close the pipe; True once it has exited.
+
+        Only the thread that uses this worker (or holds it idle) may call this."""
+        self.kill()
         self.process.join(timeout=10)
         self.connection.close()
         return self.process.exitcode is not None
@@ -270,8 +309,15 @@ def _serve(connection: Connection, settings: Settings) -> None:
         from realeyes.service.logs import configure_json_logging
 
         configure_json_logging()
-    engine = Engine(settings)
-    _warm_up(engine)
+    try:
+        engine = Engine(settings)
+        _warm_up(engine)
+    except BaseException as exc:  # the pool reports why, instead of an EOF to guess from
+        log.error("analysis worker failed to start: %s: %s", type(exc).__name__, exc)
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        with contextlib.suppress(EOFError, OSError):
+            connection.send(("failed", detail))
+        raise
     connection.send(("ready", None))
 
     def relay(fraction: float) -> None:
