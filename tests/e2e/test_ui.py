@@ -177,6 +177,10 @@ def photo_jpeg(photo: np.ndarray, tmp_path: Path) -> Path:
 
 
 def open_app(page: Page, server: LiveServer) -> None:
+    # Playwright turns Chromium's file-chooser interception on asynchronously when a listener is added; one added
+    # only inside expect_file_chooser() can lose the race with the key press, and the chooser then opens
+    # natively and is never reported. Adding one before the page loads makes the interception certain.
+    page.on("filechooser", lambda _chooser: None)
     page.goto(server.base_url + "/")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
 
