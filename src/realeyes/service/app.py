@@ -122,6 +122,7 @@ def create_app(settings: ServiceSettings | None = None, engine_settings: Setting
         summary="Is this image authentic, AI-generated or manipulated — and where and why.",
         lifespan=lifespan,
         docs_url=None,  # served below from the packaged Swagger UI: FastAPI's default loads it from a CDN
+        redoc_url=None,  # ReDoc is only on a CDN, which the CSP blocks: /docs is the one API page
     )
     install_error_handlers(app)
     for router in (system.router, analyses.router, feedback.router, jobs.router, compat.router):
