@@ -49,6 +49,7 @@ THROUGHPUT_SIZE = 1024
 BIG_SIZE = (8660, 5773)  # 49.99 MP: just under the default 50,000,000-pixel limit
 JPEG_QUALITY = 90
 WORKER_COUNTS = (1, 2)
+ANALYZER_THREADS = (1, 2)  # REALEYES_ANALYZER_THREADS: one file's analyzers side by side
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def generate_set(directory: Path, size: int, count: int) -> list[Path]:
 @dataclass
 class Latency:
     size: int
+    threads: int
     file_kb: list[float] = field(default_factory=list)
     wall_ms: list[float] = field(default_factory=list)
     cpu_ms: list[float] = field(default_factory=list)
@@ -153,7 +155,7 @@ class Latency:
 
 def measure_latency(engine: Engine, size: int, paths: Sequence[Path], warmup: int) -> Latency:
     """Time Engine.analyze per file; the first `warmup` files are analysed but not recorded."""
-    result = Latency(size=size)
+    result = Latency(size=size, threads=engine.settings.analyzer_threads)
     for index, path in enumerate(paths):
         wall_start, cpu_start = time.perf_counter(), time.process_time()
         verdict = engine.analyze(path)
@@ -311,12 +313,15 @@ def _p90(values: Sequence[float]) -> float:
 
 
 def latency_section(results: list[Latency], plan: Plan) -> str:
+    single = {r.size: _median(r.wall_ms) for r in results if r.threads == 1}
     totals = table(
         [
             "size (px)",
+            "analyzer threads",
             "images",
             "median JPEG (KiB)",
             "median ms",
+            "vs 1 thread",
             "p90 ms",
             "median CPU ms",
             "intake + fusion ms",
@@ -324,9 +329,11 @@ def latency_section(results: list[Latency], plan: Plan) -> str:
         [
             [
                 f"{r.size}x{r.size}",
+                str(r.threads),
                 str(len(r.wall_ms)),
                 f"{_median(r.file_kb):.0f}",
                 f"{_median(r.wall_ms):.1f}",
+                f"{single[r.size] / _median(r.wall_ms):.2f}x",
                 f"{_p90(r.wall_ms):.1f}",
                 f"{_median(r.cpu_ms):.1f}",
                 f"{_median(r.intake_ms):.1f}",
@@ -336,9 +343,9 @@ def latency_section(results: list[Latency], plan: Plan) -> str:
     )
     names = list(dict.fromkeys(name for r in results for name in r.analyzer_ms))
     per_analyzer = table(
-        ["size (px)", *names, "sum of medians"],
+        ["size (px)", "analyzer threads", *names, "sum of medians"],
         [
-            [f"{r.size}x{r.size}"]
+            [f"{r.size}x{r.size}", str(r.threads)]
             + [f"{_median(r.analyzer_ms.get(n, [])):.1f}" for n in names]
             + [f"{sum(_median(r.analyzer_ms.get(n, [])) for n in names):.1f}"]
             for r in results
@@ -350,7 +357,9 @@ def latency_section(results: list[Latency], plan: Plan) -> str:
         f"{plan.warmup} warm-up image(s) per size are analysed first and not recorded. *ms* is wall time of "
         "`Engine.analyze(path)` (read + decode + all analyzers + fusion); *CPU ms* is process CPU time "
         "over the same call (about equal to wall time when a single core is used); *intake + fusion* is "
-        "total minus the analyzers' own time.",
+        "total minus the analyzers' own time (with several analyzer threads the analyzers overlap, so it can be "
+        "negative). *analyzer threads* is `REALEYES_ANALYZER_THREADS` (one file's analyzers side by side; what "
+        "`realeyes scan` of a single file uses); *vs 1 thread* is the 1-thread median divided by this one.",
         totals,
         "### Median ms per analyzer (Evidence.elapsed_ms)",
         per_analyzer,
@@ -453,11 +462,12 @@ def run(plan: Plan, workdir: Path) -> list[str]:
     counts[THROUGHPUT_SIZE] = max(per_size, plan.throughput_images)
     _progress(f"generating test images {counts}")
     sets = {size: generate_set(workdir / str(size), size, count) for size, count in counts.items()}
-    engine = Engine(Settings())
     latencies = []
-    for size in SIZES:
-        _progress(f"latency at {size} px")
-        latencies.append(measure_latency(engine, size, sets[size][:per_size], plan.warmup))
+    for threads in ANALYZER_THREADS:
+        engine = Engine(Settings(analyzer_threads=threads))
+        for size in SIZES:
+            _progress(f"latency at {size} px, {threads} analyzer thread(s)")
+            latencies.append(measure_latency(engine, size, sets[size][:per_size], plan.warmup))
     _progress(f"throughput with {' and '.join(map(str, WORKER_COUNTS))} workers")
     batch = sets[THROUGHPUT_SIZE][: plan.throughput_images]
     throughputs = measure_throughput(batch, WORKER_COUNTS, plan.throughput_rounds)

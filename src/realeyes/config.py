@@ -31,6 +31,9 @@ class Settings(BaseSettings):
 
     # Which analyzers the engine runs; None means every registered analyzer.
     analyzers: list[str] | None = Field(None, description="Analyzer names to run (default: all).")
+    # One file's analyzers side by side (ONNX Runtime, OpenCV and NumPy release the GIL). 1 where processes
+    # already use every core (service workers, multi-file scans); `realeyes scan` of one file uses its workers.
+    analyzer_threads: int = Field(1, ge=1, le=64, description="Threads running one file's analyzers.")
 
     # Fusion: p_fake >= threshold -> not authentic; p_fake <= authentic_threshold -> authentic; between the two
     # -> inconclusive. Unset, they are the thresholds calibrated with the fitted fusion (models/fusion.json:

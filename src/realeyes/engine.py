@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -39,6 +40,9 @@ class Engine:
                 # Results and the API show the reason; where the models live on this host is for the log only.
                 self.unavailable[name] = str(exc).replace(str(self.settings.models_dir), "the models folder")
         self.fusion = self._fusion_model()
+        threads = self.settings.analyzer_threads
+        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="analyzer") if threads > 1 else None
+        self._last_ms: dict[str, float] = {}  # each analyzer's last run, to start the slowest first
 
     @classmethod
     def from_analyzers(cls, analyzers: list[Analyzer], settings: Settings | None = None) -> Engine:
@@ -85,7 +89,7 @@ class Engine:
     def analyze_media(self, media: Media, started: float | None = None) -> Verdict:
         """Analyse media already loaded by load_media (callers that also need its pixels load it once)."""
         started = time.perf_counter() if started is None else started
-        evidence = [self._run(analyzer, media) for analyzer in self.analyzers if analyzer.applies_to(media)]
+        evidence = self._evidence(media)
         thresholds = self.thresholds
         decision = decide(evidence, self.fusion, thresholds)
         notes = (
@@ -108,6 +112,18 @@ class Engine:
             versions=self.versions,
             elapsed_ms=(time.perf_counter() - started) * 1000.0,
         )
+
+    def _evidence(self, media: Media) -> list[Evidence]:
+        """Every applicable analyzer's evidence, in the analyzers' order. On several threads the slowest start
+        first (longest-first scheduling, by each one's last time), so the longest one does not start last."""
+        applicable = [analyzer for analyzer in self.analyzers if analyzer.applies_to(media)]
+        if self._threads is None:
+            return [self._run(analyzer, media) for analyzer in applicable]
+        slowest_first = sorted(applicable, key=lambda analyzer: -self._last_ms.get(analyzer.name, 0.0))
+        futures = {id(analyzer): self._threads.submit(self._run, analyzer, media) for analyzer in slowest_first}
+        evidence = [futures[id(analyzer)].result() for analyzer in applicable]
+        self._last_ms.update((e.analyzer, e.elapsed_ms or 0.0) for e in evidence)
+        return evidence
 
     @staticmethod
     def _run(analyzer: Analyzer, media: Media) -> Evidence:

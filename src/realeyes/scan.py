@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,9 @@ def scan_files(files: list[Path], options: ScanOptions, workers: int) -> Iterato
     map_stems = _unique_stems(files)
     jobs = [(str(path), map_stems[path]) for path in files]
     if workers <= 1 or len(files) <= 1:
+        if len(files) == 1 and workers > options.settings.analyzer_threads:
+            # One file: the cores a pool would have used run its analyzers side by side instead.
+            options = replace(options, settings=options.settings.model_copy(update={"analyzer_threads": workers}))
         _init_worker(options)
         yield from map(_scan_one, jobs)
         return

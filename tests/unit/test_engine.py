@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +116,46 @@ def test_engine_uses_the_calibrated_thresholds_of_the_models_folder_fusion(tmp_p
 def test_without_a_fitted_fusion_the_default_thresholds_apply(tmp_path: Path) -> None:
     engine = Engine(Settings(models_dir=tmp_path), analyzers=["metadata"])
     assert (engine.thresholds.ai_generated, engine.thresholds.authentic) == (0.6, 0.25)
+
+
+def test_analyzers_on_threads_give_the_same_verdict_in_the_same_order(photo: np.ndarray) -> None:
+    image = samples.jpeg_bytes(photo)
+    names = ["metadata", "watermark", "spectrum", "ela", "noise"]
+    alone = Engine(Settings(analyzer_threads=1), analyzers=names).analyze(image)
+    threaded = Engine(Settings(analyzer_threads=3), analyzers=names)
+    for _ in range(2):  # the second run is scheduled slowest-first from the first run's times
+        side_by_side = threaded.analyze(image)
+        assert [e.analyzer for e in side_by_side.evidence] == names
+        assert [(e.score, e.label) for e in side_by_side.evidence] == [(e.score, e.label) for e in alone.evidence]
+        assert (side_by_side.label, side_by_side.p_fake) == (alone.label, alone.p_fake)
+
+
+def test_analyzers_on_threads_start_slowest_first(isolated_registry: None, photo: np.ndarray) -> None:
+    started: list[str] = []
+
+    def timed(name: str, seconds: float) -> type[Analyzer]:
+        class Timed(Analyzer):
+            version = "0"
+
+            def analyze(self, media: Media) -> Evidence:
+                started.append(self.name)
+                time.sleep(seconds)
+                return self.evidence(summary="done")
+
+        Timed.name = name
+        return register(Timed)
+
+    timed("quick", 0.0)
+    timed("slow", 0.05)
+    engine = Engine(Settings(analyzer_threads=2), analyzers=["quick", "slow"])
+    first = engine.analyze(samples.png_bytes(photo))
+    started.clear()
+    second = engine.analyze(samples.png_bytes(photo))
+    assert started[0] == "slow"  # learned from the first run: the longest starts at once
+    assert [e.analyzer for e in first.evidence] == [e.analyzer for e in second.evidence] == ["quick", "slow"]
+
+
+def test_a_media_error_raised_by_an_analyzer_on_a_thread_reaches_the_caller() -> None:
+    threaded = Engine(Settings(analyzer_threads=2))
+    with pytest.raises(CorruptMedia, match="cannot be opened"):  # raised by the video analyzer, not by intake
+        threaded.analyze(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\0" * 100)
