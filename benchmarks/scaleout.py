@@ -4,6 +4,7 @@ exactly once.
 
     python benchmarks/scaleout.py                       # 500 images of 320 px in 50 jobs
     python benchmarks/scaleout.py --images 100 --jobs 10
+    python benchmarks/scaleout.py --workers 1 2         # the same batch with 1, then 2 workers, and the ratio
 
 Needs PostgreSQL (a fresh schema in database `test` is created and dropped) and Redis (database 14 is flushed)."""
 
@@ -108,8 +109,13 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=500)
     parser.add_argument("--jobs", type=int, default=50)
     parser.add_argument("--side", type=int, default=320)
+    parser.add_argument("--workers", type=int, nargs="+", default=[2], help="Worker processes, one run each.")
     options = parser.parse_args()
-    print(json.dumps(run(options.images, options.jobs, options.side), indent=2))
+    runs = [run(options.images, options.jobs, options.side, workers) for workers in options.workers]
+    for result, workers in zip(runs, options.workers, strict=True):
+        result["workers"] = workers
+        result["vs_first_run"] = round(result["images_per_second"] / runs[0]["images_per_second"], 2)
+    print(json.dumps(runs[0] if len(runs) == 1 else runs, indent=2))
 
 
 if __name__ == "__main__":
