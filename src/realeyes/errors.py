@@ -58,6 +58,11 @@ class AnalysisCrashed(MediaError):
     code = "analysis_crashed"
 
 
+class PoolClosed(RuntimeError):
+    """The analysis pool was closed (the service is stopping) before or while the file was analysed: not the
+    file's fault, so a job that meets it goes back to the queue."""
+
+
 class InsufficientStorage(RealEyesError):
     """The server's disk is full (ENOSPC, or a quota): nothing was stored; the same request may succeed later."""
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from realeyes.config import Settings
-from realeyes.service.isolation import AnalysisPool, PoolClosed
+from realeyes.errors import PoolClosed
+from realeyes.service.isolation import AnalysisPool
 from realeyes.store import Database, Job
 from service.conftest import ClientFactory
 from service.jobs_helpers import submit, wait_for

@@ -11,8 +11,8 @@ import threading
 import time
 from datetime import timedelta
 
+from realeyes.errors import PoolClosed
 from realeyes.jobs.runner import JobRunner
-from realeyes.service.isolation import PoolClosed
 
 log = logging.getLogger(__name__)
 

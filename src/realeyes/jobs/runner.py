@@ -17,10 +17,9 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from realeyes import progress
-from realeyes.errors import MediaError
+from realeyes.errors import MediaError, PoolClosed
 from realeyes.service import uploads
 from realeyes.service.analyses import Analyses
-from realeyes.service.isolation import PoolClosed
 from realeyes.store import Database, Job, JobStatus
 
 log = logging.getLogger(__name__)

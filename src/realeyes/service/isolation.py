@@ -32,7 +32,7 @@ from PIL import Image
 from realeyes import progress
 from realeyes.config import Settings
 from realeyes.engine import Engine
-from realeyes.errors import AnalysisCrashed, AnalysisTimeout, RealEyesError
+from realeyes.errors import AnalysisCrashed, AnalysisTimeout, PoolClosed, RealEyesError
 from realeyes.imaging import fit_within, map_to_png, shrink
 from realeyes.media import load_media, sniff_format
 from realeyes.verdict import Verdict
@@ -204,10 +204,6 @@ class AnalysisPool:
 SHUTTING_DOWN = "the service is shutting down; the file was not analysed"
 
 
-class PoolClosed(RuntimeError):
-    """The pool was closed (the service is stopping) before or while the file was analysed: not the file's fault."""
-
-
 class _WorkerGone(Exception):
     """The worker process was gone before it received the file."""
 
@@ -263,22 +259,24 @@ class _Worker:
 
     def _wait_ready(self) -> None:
         try:
-            message = self.connection.recv() if self.connection.poll(START_TIMEOUT_SECONDS) else None
-            reason = "" if message is not None else f"it was not ready within {START_TIMEOUT_SECONDS:g} s"
+            if not self.connection.poll(START_TIMEOUT_SECONDS):
+                message: Any = ("silent", f"it was not ready within {START_TIMEOUT_SECONDS:g} s")
+            else:
+                message = self.connection.recv()
         except (EOFError, OSError):
-            message, reason = None, ""
+            message = None  # it exited before saying anything
         if message == ("ready", None):
             self.ready = True
             return
         self.stop()
         if self.closing:  # killed by the pool's shutdown while it started
             raise PoolClosed(SHUTTING_DOWN)
-        if isinstance(message, tuple) and len(message) == 2 and message[0] == "failed":
-            reason = str(message[1])
-        elif message is not None:
-            reason = f"unexpected message {message!r}"
-        elif not reason:
+        if message is None:
             reason = f"it exited with code {self.process.exitcode}"
+        elif isinstance(message, tuple) and len(message) == 2 and message[0] in ("failed", "silent"):
+            reason = str(message[1])
+        else:
+            reason = f"unexpected message {message!r}"
         raise RuntimeError(f"an analysis worker process failed to start: {reason}")
 
     def _poll(self, timeout: float) -> bool:
