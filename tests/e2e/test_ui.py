@@ -8,6 +8,7 @@ Screenshots go to test-artifacts/ (gitignored), pass or fail.
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import re
 import socket
@@ -249,6 +250,9 @@ def check_mask(page: Page, analysis: dict[str, Any]) -> None:
     page.locator("#mask-opacity").fill("25")
     expect(page.locator("#mask-opacity-value")).to_have_text("25%")
     assert page.locator("#mask-canvas").evaluate("c => getComputedStyle(c).opacity") == "0.25"
+    localizer = next(e for e in analysis["evidence"] if e["analyzer"] == "localizer")
+    percent = math.floor(localizer["score"] * 100 + 0.5)  # as the page's Math.round
+    expect(page.locator("#mask-caption")).to_contain_text(f"Confidence that something was edited: {percent}%")
 
 
 def check_provenance_and_evidence(page: Page, analysis: dict[str, Any]) -> None:

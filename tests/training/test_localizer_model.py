@@ -9,6 +9,7 @@ torch = pytest.importorskip("torch")
 from realeyes.training.localizer.model import (  # noqa: E402  (needs torch, checked just above)
     LocalizerConfig,
     ManipulationLocalizer,
+    NoiseResiduals,
     global_logit,
 )
 
@@ -37,3 +38,20 @@ def test_the_image_score_is_the_mean_of_the_top_share_of_logits() -> None:
     logits[0, 0, 0, :2] = torch.tensor([4.0, 2.0])
     assert global_logit(logits, fraction=0.02).tolist() == [3.0, 0.0]
     assert global_logit(logits, fraction=0.001).tolist() == [4.0, 0.0]  # at least one pixel
+
+
+def test_noise_residuals_cancel_smooth_content_and_keep_noise() -> None:
+    residuals = NoiseResiduals()
+    y, x = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+    ramp = ((0.2 + 0.01 * x + 0.005 * y) * torch.ones(3, 1, 1))[None]  # a plane: every SRM kernel sums it to 0
+    noisy = ramp + 0.01 * torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        flat, textured = residuals(ramp)[..., 2:-2, 2:-2], residuals(noisy)[..., 2:-2, 2:-2]
+    assert flat.abs().max() < 1e-4 and textured.abs().mean() > 0.1
+    assert textured.abs().max() <= 1.0  # truncated
+
+
+def test_colour_only_models_still_load_without_the_residual_filters() -> None:
+    old = ManipulationLocalizer(LocalizerConfig(encoder=(4, 6, 8, 8, 8), decoder=(8, 6, 4), residuals=False))
+    assert old.residuals is None and "residuals.weight" not in old.state_dict()
+    assert old(torch.rand(1, 3, 32, 32)).shape == (1, 1, 32, 32)

@@ -26,12 +26,31 @@ from realeyes.training.cli import localizer
 from realeyes.training.dataset import collect_folder
 from realeyes.training.localizer.build import _choose_int8
 from realeyes.training.localizer.prepare import FixedImage, LocalizerPrepareConfig, prepare_localizer, read_fixed_set
+from realeyes.training.localizer.real_forgeries import read_coverage
 from realeyes.training.prepare import read_prepared
 
 
 def fake_autoencoder(photo: np.ndarray, region: np.ndarray) -> np.ndarray:
     """A cheap stand-in for TAEF2 (the real one needs ../shared/data and seconds per image)."""
     return np.asarray(np.clip(photo.astype(int) // 8 * 8 + 4, 0, 255).astype(np.uint8))
+
+
+def write_fake_coverage(shared: Path, pairs: int = 4) -> None:
+    """A COVERAGE-shaped folder: originals, forgeries with a copied block, their masks, pairs.csv."""
+    root = shared / "forgeries" / "coverage"
+    for folder in ("forged", "authentic", "mask"):
+        (root / folder).mkdir(parents=True)
+    rows = ["image,mask,kind,pair_id,authentic,mask_ok,forged_mask_fraction,notes"]
+    for pair in range(1, pairs + 1):
+        original = samples.photo_like(96, 80, seed=60 + pair)
+        forged, mask = original.copy(), np.zeros(original.shape[:2], np.uint8)
+        forged[40:72, 8:40] = original[4:36, 40:72]
+        mask[40:72, 8:40] = 255
+        (root / "authentic" / f"{pair}.jpg").write_bytes(samples.jpeg_bytes(original, quality=95))
+        (root / "forged" / f"{pair}t.jpg").write_bytes(samples.jpeg_bytes(forged, quality=95))
+        (root / "mask" / f"{pair}forged.png").write_bytes(samples.png_bytes(np.repeat(mask[:, :, None], 3, 2)))
+        rows.append(f"forged/{pair}t.jpg,mask/{pair}forged.png,copy-move,{pair},authentic/{pair}.jpg,True,0.13,")
+    (root / "pairs.csv").write_text("\n".join(rows) + "\n")
 
 
 def invoke(*args: str) -> str:
@@ -50,9 +69,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     workdir = root / "run"
     config = LocalizerPrepareConfig(eval_side=256, edits_per_photo=2, reconstructions=2)
     prepare_localizer(collect_folder(root / "photos"), workdir, config, fake_autoencoder)
-    invoke("train", "--workdir", str(workdir), "--minutes", "2", "--max-steps", "3", "--batch-size", "2")
+    shared = root / "shared"
+    write_fake_coverage(shared)
+    train = ["train", "--workdir", str(workdir), "--minutes", "2", "--max-steps", "3", "--batch-size", "2"]
+    invoke(*train, "--eval-every", "3", "--shared", str(shared))
     bundle = root / "models" / "localizer" / "toy-localizer-0.0.1"
-    invoke("export", "--workdir", str(workdir), "--version", "0.0.1", "--out", str(bundle), "--no-sweep")
+    export = ["export", "--workdir", str(workdir), "--version", "0.0.1", "--out", str(bundle), "--no-sweep"]
+    invoke(*export, "--shared", str(shared))
     Registry(root / "models").promote(bundle, "test")
     return {"workdir": workdir, "bundle": bundle, "models": root / "models"}
 
@@ -86,6 +109,22 @@ def test_the_bundle_records_parity_metrics_and_provenance(run: dict[str, Path]) 
     assert (run["bundle"] / "evaluation-test" / "examples.png").stat().st_size > 0
 
 
+def test_the_card_leads_with_real_forgeries_and_their_baselines(run: dict[str, Path]) -> None:
+    card = json.loads((run["bundle"] / "card.json").read_text())
+    assert next(iter(card["metrics"])) == "real_forgeries_test"
+    test = card["metrics"]["real_forgeries_test"]
+    assert "even ids" in test["data"] and set(test["methods"]) == {"localizer", "ela", "noise", "flag_everything"}
+    localizer, everything = test["methods"]["localizer"], test["methods"]["flag_everything"]
+    assert (localizer["n_forged"], localizer["n_authentic"]) == (2, 2)
+    assert 0 <= localizer["authentic_labelled_manipulated"] <= 1 and everything["authentic_flagged_area"] == 1.0
+    # A forged region of 32x32 in 96x80 px: flagging every pixel scores 2p / (1 + p) whatever the level.
+    share = 32 * 32 / (96 * 80)
+    assert everything["pixel_f1_at_level"] == pytest.approx(2 * share / (1 + share), abs=1e-3)
+    assert "originals of the real forgeries' validation half" in card["threshold_rule"]
+    markdown = (run["bundle"] / "card.md").read_text()
+    assert markdown.index("## Real forgeries") < markdown.index("## Input")
+
+
 def test_the_promoted_bundle_serves_a_mask_of_the_image_size(run: dict[str, Path]) -> None:
     settings = Settings(models_dir=run["models"])
     media = load_media(samples.png_bytes(samples.photo_like(300, 200, seed=9)), settings)
@@ -116,3 +155,15 @@ def test_int8_calibration_accepts_validation_images_of_any_size(run: dict[str, P
               for n, i in enumerate(val)]  # fmt: skip
     decision = _choose_int8(folder, varied, varied, tolerance=1.0)
     assert decision["kept"] is True and decision["calibration_batches"] == len(varied)
+
+
+def test_real_forgeries_split_by_pair_and_forgeries_without_a_usable_mask_are_left_out(tmp_path: Path) -> None:
+    write_fake_coverage(tmp_path, pairs=5)
+    index = tmp_path / "forgeries" / "coverage" / "pairs.csv"
+    index.write_text(index.read_text().replace("authentic/5.jpg,True", "authentic/5.jpg,False"))
+    val, test = read_coverage(tmp_path, "val"), read_coverage(tmp_path, "test")
+    assert [i.group for i in val if i.mask.any()] == ["coverage/1", "coverage/3"]
+    assert sum(not i.mask.any() for i in val) == 3  # pair 5's original stays; its forgery has no usable mask
+    assert {i.group for i in val}.isdisjoint({i.group for i in test}) and len(test) == 4
+    with pytest.raises(FileNotFoundError, match="no COVERAGE set"):
+        read_coverage(tmp_path / "elsewhere", "val")

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from realeyes import samples
-from realeyes.training.localizer.regions import AREA_RANGE, MAX_FEATHER_SIGMA, feathered, random_region
+from realeyes.training.localizer.regions import (
+    _DRAW,
+    AREA_RANGE,
+    MAX_FEATHER_SIGMA,
+    SHAPES,
+    feathered,
+    random_region,
+)
 from realeyes.training.localizer.synthesis import AUTHENTIC, KINDS, SynthesisConfig, manipulate, synthesize
 
 LOSSLESS = SynthesisConfig(jpeg_probability=0.0)
@@ -34,6 +41,23 @@ def donor() -> np.ndarray:
 def test_regions_cover_the_stated_share_of_the_image(seed: int) -> None:
     region = random_region(120, 200, np.random.default_rng(seed))
     assert region.dtype == bool and AREA_RANGE[0] <= region.mean() <= AREA_RANGE[1]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_shape_can_be_drawn(shape: str) -> None:
+    rng = np.random.default_rng(1)
+    canvas = np.zeros((120, 200), np.uint8)
+    _DRAW[shape](canvas, 0.1 * canvas.size, rng)
+    assert 0.02 <= canvas.mean() <= 0.3
+
+
+def test_a_platform_resize_keeps_the_mask_where_the_edit_went(photo: np.ndarray, donor: np.ndarray) -> None:
+    config = SynthesisConfig(jpeg_probability=0.0)
+    full = synthesize(photo, donor, fake_autoencoder, np.random.default_rng(3), config, "blur")
+    half = synthesize(photo, donor, fake_autoencoder, np.random.default_rng(3), config, "blur", (96, 128))
+    assert half.rgb.shape == (96, 128, 3) and half.mask.shape == (96, 128)
+    expected = cv2.resize(full.mask.astype(np.float32), (128, 96), interpolation=cv2.INTER_AREA) >= 0.5
+    assert np.array_equal(half.mask, expected) and half.mask.any()
 
 
 def test_feathering_leaves_far_pixels_at_exactly_zero() -> None:

@@ -323,6 +323,14 @@ def test_pixel_scores_pools_over_masks_and_averages_per_image() -> None:
     assert scores["image_mean_iou_at_05"] == round((1.0 + 1 / 3) / 2, 4)
 
 
+def test_per_image_best_picks_each_images_own_level() -> None:
+    truth = [np.array([[True, False]]), np.array([[False, False, True, True]])]
+    prob = [np.array([[0.8, 0.2]]), np.array([[0.7, 0.1, 0.9, 0.3]])]
+    best = metrics.per_image_best(truth, prob)
+    # image 1 is perfect at any level in (0.2, 0.8]; image 2's best: flag >= 0.3 -> tp 2, fp 1 -> F1 0.8, IoU 2/3
+    assert best == {"mean_best_f1": 0.9, "mean_best_iou": round((1 + 2 / 3) / 2, 4)}
+
+
 def test_pixel_scores_all_real_masks() -> None:
     scores = metrics.pixel_scores([np.zeros((3, 3), dtype=bool)], [np.full((3, 3), 0.2)])
     assert scores["auc"] is None

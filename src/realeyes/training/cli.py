@@ -359,15 +359,30 @@ def localizer_prepare(
 @click.option("--max-steps", type=int, default=100_000, show_default=True)
 @click.option("--batch-size", type=int, default=12, show_default=True)
 @click.option("--eval-every", type=int, default=200, show_default=True)
-def localizer_train(workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int) -> None:
+@click.option(
+    "--shared",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_SHARED,
+    show_default=True,
+    help="Data folder whose real forgeries' validation half takes part in model selection (when present).",
+)
+def localizer_train(
+    workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int, shared: Path
+) -> None:
     """Train on synthetic edits of WORKDIR's training photos; writes WORKDIR/localizer.pt and its learning curve."""
     require_training_extra()
     from realeyes.mlops import tracking
+    from realeyes.training.localizer.real_forgeries import read_coverage
     from realeyes.training.localizer.train import TrainConfig, train
 
     logging.getLogger("realeyes").setLevel(logging.INFO)
     config = TrainConfig(minutes=minutes, max_steps=max_steps, batch_size=batch_size, eval_every=eval_every)
-    history = train(workdir, workdir / "localizer.pt", config)
+    try:
+        real_val = read_coverage(shared, "val")
+    except FileNotFoundError as error:
+        click.echo(f"{error}: model selection uses the synthetic validation set only", err=True)
+        real_val = []
+    history = train(workdir, workdir / "localizer.pt", config, real_val)
     tracking.track_training(workdir, tracking.LOCALIZER_EXPERIMENT, asdict(config), history)
     click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
 
@@ -387,20 +402,33 @@ def localizer_train(workdir: Path, minutes: float, max_steps: int, batch_size: i
     show_default=True,
     help="Largest validation pixel-F1 (at 0.5) loss accepted.",
 )
+@click.option(
+    "--shared",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_SHARED,
+    show_default=True,
+    help="Data folder with the real forgeries and unseen authentic photos the card reports (skipped when absent).",
+)
 def localizer_export(
-    workdir: Path, version: str, out: Path | None, no_sweep: bool, int8: bool, int8_tolerance: float
+    workdir: Path, version: str, out: Path | None, no_sweep: bool, int8: bool, int8_tolerance: float, shared: Path
 ) -> None:
     """Export WORKDIR/localizer.pt to an ONNX bundle, calibrate on the validation set, evaluate on the test set."""
     require_training_extra()
     from realeyes.mlops import tracking
     from realeyes.training.localizer.build import NAME, build_localizer_bundle
+    from realeyes.training.localizer.real_forgeries import COVERAGE
 
     logging.getLogger("realeyes").setLevel(logging.INFO)
     history = workdir / "localizer.history.json"
     minutes = json.loads(history.read_text())["minutes"] if history.is_file() else None
     folder = out or DEFAULT_MODELS_DIR / "localizer" / f"{NAME}-{version}"
     tolerance = int8_tolerance if int8 else None
-    build_localizer_bundle(workdir / "localizer.pt", workdir, folder, version, minutes, not no_sweep, tolerance)
+    real = shared if (shared / COVERAGE / "pairs.csv").is_file() else None
+    if real is None:
+        click.echo(f"no real forgeries under {shared}: the card reports synthetic edits only", err=True)
+    build_localizer_bundle(
+        workdir / "localizer.pt", workdir, folder, version, minutes, not no_sweep, tolerance, shared=real
+    )
     tracking.track_bundle(workdir, tracking.LOCALIZER_EXPERIMENT, folder)
     click.echo(folder)
 

@@ -368,6 +368,24 @@ def _check_masks(masks_true: list[npt.NDArray[Any]], masks_prob: list[npt.NDArra
             raise ValueError(f"mask {i}: probabilities must be finite and lie in [0, 1]")
 
 
+def per_image_best(
+    masks_true: list[npt.NDArray[Any]], masks_prob: list[npt.NDArray[Any]], grid_size: int = 101
+) -> dict[str, float | None]:
+    """Mean over images of each image's best F1 and best IoU over a threshold grid (the field's "optimal
+    threshold per image" protocol: an upper bound, since no deployed detector knows each image's best level)."""
+    _check_masks(masks_true, masks_prob)
+    grid = np.arange(grid_size) / (grid_size - 1)
+    f1s, ious = [], []
+    for truth, prob in zip(masks_true, masks_prob, strict=True):
+        fake, real = _threshold_histograms([truth], [prob], grid)
+        tp = np.cumsum(fake[::-1])[::-1]
+        fp = np.cumsum(real[::-1])[::-1]
+        fn = fake.sum() - tp
+        f1s.append(max((v for v in map(_f1_from_counts, tp, fp, fn) if v is not None), default=None))
+        ious.append(max((v for v in map(_iou_from_counts, tp, fp, fn) if v is not None), default=None))
+    return {"mean_best_f1": _round(_mean_or_none(f1s)), "mean_best_iou": _round(_mean_or_none(ious))}
+
+
 def _threshold_histograms(
     masks_true: list[npt.NDArray[Any]], masks_prob: list[npt.NDArray[Any]], grid: FloatArray
 ) -> tuple[FloatArray, FloatArray]:

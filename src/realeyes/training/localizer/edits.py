@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from realeyes.training.augment import jpeg_roundtrip
+
 # (photo, region) -> the photo with at least the region (and its feather margin) replaced by an autoencoder pass.
 Reconstructor = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -29,17 +31,43 @@ Edit = Callable[[EditInputs, np.random.Generator], np.ndarray]
 
 
 def splice(inputs: EditInputs, rng: np.random.Generator) -> np.ndarray:
-    """A window of another photo at native resolution, colour-matched to the region half of the time."""
+    """A window of another photo, carrying that photo's own traces: its camera noise, often its own JPEG history
+    (saved at another quality, on an 8x8 grid that rarely lines up with the host's), often resampled and rotated
+    to fit, and colour- or brightness-matched to the region as an editor would."""
+    donor = inputs.donor
+    if rng.random() < 0.5:
+        donor = jpeg_roundtrip(np.ascontiguousarray(donor), int(rng.integers(60, 96)))
+    if rng.random() < 0.5:
+        donor = _warp(donor, float(rng.uniform(-15, 15)), float(rng.uniform(0.6, 1.4)), rng)
     height, width = inputs.photo.shape[:2]
-    # A smaller donor is mirrored outward rather than resized: resizing would add a trace of its own.
-    short = (max(0, height - inputs.donor.shape[0]), max(0, width - inputs.donor.shape[1]))
-    donor = np.pad(inputs.donor, ((0, short[0]), (0, short[1]), (0, 0)), mode="symmetric")
+    # A smaller donor is mirrored outward to the photo's size.
+    short = (max(0, height - donor.shape[0]), max(0, width - donor.shape[1]))
+    donor = np.pad(donor, ((0, short[0]), (0, short[1]), (0, 0)), mode="symmetric")
     top = int(rng.integers(0, donor.shape[0] - height + 1))
     left = int(rng.integers(0, donor.shape[1] - width + 1))
     content = donor[top : top + height, left : left + width]
     if rng.random() < 0.5:
         content = match_colour(content, inputs.photo, inputs.region)
+    elif rng.random() < 0.5:
+        content = _relight(content, rng)
     return np.ascontiguousarray(content)
+
+
+def _warp(rgb: np.ndarray, degrees: float, scale: float, rng: np.random.Generator) -> np.ndarray:
+    """Rotate and scale about the centre with a random interpolation kernel (keeps the size; edges mirrored)."""
+    height, width = rgb.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, scale)
+    kernel = int(rng.choice([cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_LANCZOS4]))
+    return np.asarray(
+        cv2.warpAffine(np.ascontiguousarray(rgb), matrix, (width, height), flags=kernel, borderMode=cv2.BORDER_REFLECT)
+    )
+
+
+def _relight(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A brightness gain and gamma change, as when a pasted object is fitted to the scene's lighting."""
+    gain, gamma = float(rng.uniform(0.8, 1.2)), float(rng.uniform(0.8, 1.25))
+    scaled = 255.0 * np.power(rgb.astype(np.float32) / 255.0, gamma) * gain
+    return np.asarray(np.clip(np.round(scaled), 0, 255), dtype=np.uint8)
 
 
 def match_colour(content: np.ndarray, photo: np.ndarray, region: np.ndarray) -> np.ndarray:
@@ -52,11 +80,14 @@ def match_colour(content: np.ndarray, photo: np.ndarray, region: np.ndarray) -> 
 
 
 def copy_move(inputs: EditInputs, rng: np.random.Generator) -> np.ndarray:
-    """The same photo shifted by a whole number of pixels (at least a fifth of its size), sometimes mirrored."""
+    """The same photo shifted (at least a fifth of its size), and half the time rotated and rescaled to fit the
+    target, as copy-move forgeries are; sometimes mirrored."""
     height, width = inputs.photo.shape[:2]
     dy = int(rng.integers(height // 5, max(height // 5 + 1, height // 2))) * int(rng.choice([-1, 1]))
     dx = int(rng.integers(width // 5, max(width // 5 + 1, width // 2))) * int(rng.choice([-1, 1]))
     source = inputs.photo[:, ::-1] if rng.random() < 0.25 else inputs.photo
+    if rng.random() < 0.5:
+        source = _warp(source, float(rng.uniform(-30, 30)), float(rng.uniform(0.75, 1.3)), rng)
     shift = np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32)
     return np.asarray(
         cv2.warpAffine(np.ascontiguousarray(source), shift, (width, height), borderMode=cv2.BORDER_REFLECT)

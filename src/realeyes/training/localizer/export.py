@@ -14,7 +14,10 @@ from realeyes.training.onnx_export import parity, write_onnx
 def load_checkpoint(path: Path) -> tuple[ManipulationLocalizer, dict[str, Any]]:
     checkpoint = torch.load(path, weights_only=True)  # plain dicts and tensors: no pickled code runs
     saved = checkpoint["config"]["model"]
-    model = ManipulationLocalizer(LocalizerConfig(encoder=tuple(saved["encoder"]), decoder=tuple(saved["decoder"])))
+    config = LocalizerConfig(
+        encoder=tuple(saved["encoder"]), decoder=tuple(saved["decoder"]), residuals=saved.get("residuals", False)
+    )
+    model = ManipulationLocalizer(config)
     model.load_state_dict(checkpoint["state_dict"])
     return model.eval(), checkpoint
 

@@ -17,12 +17,21 @@ from torch import nn
 from torch.nn import functional
 
 TOP_FRACTION = 0.01  # share of pixels whose logits make the image score
+RESIDUAL_TRUNCATION = 3 / 255  # residuals beyond +-3 grey levels are scene edges, not noise: clipped
+_SRM_KERNELS = (  # 5x5 "KV" kernel, 3x3 second order, 1-D second order (Fridrich & Kodovsky 2012; RGB-N)
+    [[-1, 2, -2, 2, -1], [2, -6, 8, -6, 2], [-2, 8, -12, 8, -2], [2, -6, 8, -6, 2], [-1, 2, -2, 2, -1]],
+    [[0, 0, 0, 0, 0], [0, -1, 2, -1, 0], [0, 2, -4, 2, 0], [0, -1, 2, -1, 0], [0, 0, 0, 0, 0]],
+    [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 1, -2, 1, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]],
+)
+_SRM_NORMS = (12.0, 4.0, 2.0)
+_LUMA = (0.299, 0.587, 0.114)
 
 
 @dataclass(frozen=True)
 class LocalizerConfig:
     encoder: tuple[int, ...] = (16, 24, 48, 96, 128)  # channels at 1, 1/2, 1/4, 1/8, 1/16 resolution
     decoder: tuple[int, ...] = (64, 32, 24)  # channels back at 1/8, 1/4, 1/2 resolution
+    residuals: bool = True  # the stem also sees the fixed SRM residuals (False: colours only, bundles <= 0.2)
 
 
 def _conv(inputs: int, outputs: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:
@@ -46,6 +55,21 @@ class UpBlock(nn.Module):
         return torch.as_tensor(self.fuse(torch.cat([up, skip], dim=1)))
 
 
+class NoiseResiduals(nn.Module):
+    """RGB in [0, 1] -> the luma's three SRM residuals, truncated and scaled to [-1, 1] (fixed, not learned)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        kernels = torch.tensor(_SRM_KERNELS, dtype=torch.float32) / torch.tensor(_SRM_NORMS)[:, None, None]
+        luma = torch.tensor(_LUMA)[None, :, None, None]
+        self.weight: torch.Tensor
+        self.register_buffer("weight", kernels[:, None] * luma)  # (3, 3, 5, 5): luma then high-pass, one conv
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        residual = functional.conv2d(x, self.weight, padding=2)
+        return torch.clamp(residual / RESIDUAL_TRUNCATION, -1.0, 1.0)
+
+
 class ManipulationLocalizer(nn.Module):
     """RGB in [0, 1] (N, 3, H, W) -> per-pixel manipulation logits (N, 1, H, W)."""
 
@@ -53,7 +77,8 @@ class ManipulationLocalizer(nn.Module):
         super().__init__()
         self.config = config
         widths = config.encoder
-        self.stem = _conv(3, widths[0])
+        self.residuals = NoiseResiduals() if config.residuals else None
+        self.stem = _conv(6 if config.residuals else 3, widths[0])
         stages = [_conv(widths[0], widths[1], stride=2)]  # 1/2 res: one conv only, it is the costliest level
         for previous, width in itertools.pairwise(widths[1:]):
             stages.append(nn.Sequential(_conv(previous, width, stride=2), _conv(width, width)))
@@ -66,7 +91,8 @@ class ManipulationLocalizer(nn.Module):
         self.head = nn.Conv2d(config.decoder[-1], 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = [self.stem(x - 0.5)]
+        stem_input = x - 0.5 if self.residuals is None else torch.cat([x - 0.5, self.residuals(x)], dim=1)
+        features = [self.stem(stem_input)]
         for stage in self.stages:
             features.append(stage(features[-1]))
         y = features[-1]

@@ -18,7 +18,7 @@ from PIL import Image
 
 from realeyes.training.dataset import REAL, Sample, load_rgb
 from realeyes.training.localizer.edits import Reconstructor
-from realeyes.training.localizer.synthesis import AUTHENTIC, KINDS, SynthesisConfig, synthesize
+from realeyes.training.localizer.synthesis import AUTHENTIC, KINDS, SynthesisConfig, platform_scale, synthesize
 from realeyes.training.prepare import PrepareConfig, centre_crop, prepare, read_prepared
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,9 @@ def write_fixed_set(
         kinds = [AUTHENTIC] + [KINDS[(turn + k) % len(KINDS)] for k in range(config.edits_per_photo)]
         turn += config.edits_per_photo
         for kind in kinds:
-            made = synthesize(photo, donor, reconstruct, rng, SynthesisConfig(), kind)
+            scale = platform_scale(rng, SynthesisConfig())
+            size = (round(photo.shape[0] * scale), round(photo.shape[1] * scale)) if scale < 1 else None
+            made = synthesize(photo, donor, reconstruct, rng, SynthesisConfig(), kind, size)
             stem = f"{len(rows):04d}-{kind}"
             Image.fromarray(made.rgb).save(folder / f"{stem}.png")
             Image.fromarray(made.mask.astype(np.uint8) * 255).save(folder / f"{stem}.mask.png")

@@ -1,4 +1,4 @@
-"""Random edit regions (ellipses, polygons, rectangles) and their feathered blending weights."""
+"""Random edit regions (ellipses, polygons, rectangles, irregular blobs) and their feathered blending weights."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-SHAPES = ("ellipse", "polygon", "rectangle")
+SHAPES = ("ellipse", "polygon", "rectangle", "blob")
 AREA_RANGE = (0.02, 0.30)  # fraction of the image an edit covers
 MAX_FEATHER_SIGMA = 4.0
 
@@ -67,7 +67,22 @@ def _polygon(canvas: np.ndarray, target: float, rng: np.random.Generator) -> Non
     cv2.fillPoly(canvas, [points], 1)
 
 
-_DRAW = {"ellipse": _ellipse, "polygon": _polygon, "rectangle": _rectangle}
+def _blob(canvas: np.ndarray, target: float, rng: np.random.Generator) -> None:
+    """An irregular, object-like outline: the largest piece of thresholded smooth noise near the target area.
+
+    Real edits follow objects (a person, a sign, a car), whose outlines are neither convex nor regular.
+    """
+    height, width = canvas.shape
+    sigma = float(rng.uniform(0.06, 0.15)) * min(height, width)
+    noise = cv2.GaussianBlur(rng.standard_normal((height, width)).astype(np.float32), (0, 0), sigma)
+    level = float(np.quantile(noise, 1 - target / (height * width)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((noise >= level).astype(np.uint8), connectivity=8)
+    if count > 1:
+        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        canvas[labels == largest] = 1
+
+
+_DRAW = {"ellipse": _ellipse, "polygon": _polygon, "rectangle": _rectangle, "blob": _blob}
 
 
 def feathered(region: np.ndarray, sigma: float) -> np.ndarray:

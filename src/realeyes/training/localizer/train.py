@@ -2,8 +2,9 @@
 
 Every training image is synthesised on the fly from a random 256 px crop of a training photo at native
 resolution (never resized, so high-frequency traces survive); autoencoder edits use the cached TAEF2 crops.
-Model selection uses the fixed validation set (held-out photos): the checkpoint with the best selection score,
-the mean of pixel best-F1 and image-level AUC, is kept.
+Model selection uses the fixed validation set (held-out photos) and, when given, the validation half of the real
+forgeries (real_forgeries.py): the checkpoint with the best selection score, the mean of synthetic pixel best-F1,
+image-level AUC and the real forgeries' mean pixel F1 at 0.5, is kept.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from torch.nn import functional
 from realeyes.training.dataset import load_rgb
 from realeyes.training.localizer.model import LocalizerConfig, ManipulationLocalizer, global_logit
 from realeyes.training.localizer.prepare import FixedImage, read_fixed_set
-from realeyes.training.localizer.synthesis import SynthesisConfig, Synthesized, synthesize
+from realeyes.training.localizer.synthesis import SynthesisConfig, Synthesized, platform_scale, synthesize
 from realeyes.training.metrics import pixel_scores, roc_auc
 from realeyes.training.prepare import read_prepared
 
@@ -63,10 +64,13 @@ class TrainingImages:
 
     def draw(self) -> Synthesized:
         kind = self._kind()
+        size = (self.config.crop, self.config.crop)
         if kind == "autoencoder":
             photo, reconstruction = self.reconstructions[int(self.rng.integers(len(self.reconstructions)))]
         else:
-            photo, reconstruction = self._crop(self.photos[int(self.rng.integers(len(self.photos)))]), None
+            # A platform-style resize down to the crop size starts from a larger window of the photo.
+            scale = platform_scale(self.rng, self.config.synthesis)
+            photo, reconstruction = self._crop(self.photos[int(self.rng.integers(len(self.photos)))], scale), None
         donor = self.photos[int(self.rng.integers(len(self.photos)))]
 
         def reconstruct(rgb: np.ndarray, region: np.ndarray) -> np.ndarray:
@@ -74,7 +78,7 @@ class TrainingImages:
                 raise ValueError("autoencoder edits come from the cached crops only")
             return reconstruction
 
-        made = synthesize(photo, donor, reconstruct, self.rng, self.config.synthesis, kind)
+        made = synthesize(photo, donor, reconstruct, self.rng, self.config.synthesis, kind, size)
         if self.rng.random() < 0.5:
             made = Synthesized(made.rgb[:, ::-1], made.mask[:, ::-1], made.kind, made.compression)
         return made
@@ -86,8 +90,10 @@ class TrainingImages:
         kinds = [k for k in synthesis.kinds if k != "autoencoder" or self.reconstructions]
         return kinds[int(self.rng.integers(len(kinds)))]
 
-    def _crop(self, rgb: np.ndarray) -> np.ndarray:
-        size = self.config.crop
+    def _crop(self, rgb: np.ndarray, scale: float) -> np.ndarray:
+        """A window on the photo's 8x8 grid of side crop / scale (smaller when the photo is)."""
+        size = min(8 * math.ceil(self.config.crop / scale / 8), min(rgb.shape[:2]) // 8 * 8)
+        size = max(size, self.config.crop)
         top = int(self.rng.integers(0, (rgb.shape[0] - size) // 8 + 1)) * 8
         left = int(self.rng.integers(0, (rgb.shape[1] - size) // 8 + 1)) * 8
         return np.ascontiguousarray(rgb[top : top + size, left : left + size])
@@ -139,11 +145,23 @@ def predict(model: ManipulationLocalizer, images: list[FixedImage]) -> tuple[lis
     return maps, np.array(scores)
 
 
-def validate(model: ManipulationLocalizer, images: list[FixedImage]) -> dict[str, float | None]:
+def validate(model: ManipulationLocalizer, images: list[FixedImage], real: list[FixedImage]) -> dict[str, float | None]:
     maps, scores = predict(model, images)
     pixels = pixel_scores([image.mask for image in images], maps, max_auc_pixels=200_000)
     image_auc = roc_auc(np.array([image.mask.any() for image in images], dtype=int), scores)
-    return {"pixel_best_f1": pixels["best_f1"], "pixel_f1_at_05": pixels["f1_at_05"], "image_auc": image_auc}
+    result = {"pixel_best_f1": pixels["best_f1"], "pixel_f1_at_05": pixels["f1_at_05"], "image_auc": image_auc}
+    forged = [image for image in real if image.mask.any()]
+    if forged:
+        real_maps, _ = predict(model, forged)
+        result["real_f1_at_05"] = pixel_scores([i.mask for i in forged], real_maps, max_auc_pixels=10_000)[
+            "image_mean_f1_at_05"
+        ]
+    return result
+
+
+def selection_score(scores: dict[str, float | None]) -> float:
+    keys = ["pixel_best_f1", "image_auc", *(["real_f1_at_05"] if "real_f1_at_05" in scores else [])]
+    return float(np.mean([scores[key] or 0.0 for key in keys]))
 
 
 def learning_rate(step: int, progress: float, config: TrainConfig) -> float:
@@ -153,8 +171,11 @@ def learning_rate(step: int, progress: float, config: TrainConfig) -> float:
     return config.learning_rate * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def train(workdir: Path, output: Path, config: TrainConfig) -> dict[str, object]:
-    """Optimise until the time budget or max_steps; keep the checkpoint with the best validation selection score."""
+def train(
+    workdir: Path, output: Path, config: TrainConfig, real_val: list[FixedImage] | None = None
+) -> dict[str, object]:
+    """Optimise until the time budget or max_steps; keep the checkpoint with the best validation selection score
+    (real_val: real forgeries and originals that may take part in it)."""
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     data = TrainingImages(workdir, config)
@@ -179,8 +200,8 @@ def train(workdir: Path, output: Path, config: TrainConfig) -> dict[str, object]
         optimiser.step()
         step += 1
         if step % config.eval_every == 0 or progress() >= 1.0:
-            scores = validate(model, val_images)
-            selection = float(np.mean([scores["pixel_best_f1"] or 0.0, scores["image_auc"] or 0.0]))
+            scores = validate(model, val_images, real_val or [])
+            selection = selection_score(scores)
             minutes = round((time.monotonic() - started) / 60, 2)
             curve.append({"step": step, "minutes": minutes, "loss": round(loss.item(), 4), **scores})
             log.info("step %d loss %.4f validation %s", step, loss.item(), scores)
@@ -191,6 +212,7 @@ def train(workdir: Path, output: Path, config: TrainConfig) -> dict[str, object]
         "steps": step,
         "best_selection": round(best, 4),
         "validation_images": len(val_images),
+        "real_validation_images": len(real_val or []),
         "curve": curve,
         "minutes": round((time.monotonic() - started) / 60, 2),
     }

@@ -79,7 +79,19 @@ async function renderMask(analysis) {
   canvas.hidden = false;
   controls.hidden = false;
   canvas.dataset.ready = 'true';
-  caption.textContent = 'Red shows where the localizer thinks the image was manipulated (stronger red = more likely).';
+  caption.textContent = 'Red shows where the localizer thinks the image was manipulated (stronger red = more likely). '
+    + maskConfidence(analysis.evidence.find((e) => e.analyzer === 'localizer'));
+}
+
+/** How far to trust the mask: the localizer's image score against the threshold its "manipulated" vote needs. */
+function maskConfidence(localizer) {
+  if (localizer?.score == null || localizer.details?.threshold == null) return '';
+  const score = Math.round(localizer.score * 100);
+  const threshold = Math.round(localizer.details.threshold * 100);
+  return localizer.score >= localizer.details.threshold
+    ? `Confidence that something was edited: ${score}% (at least ${threshold}% is needed to say so).`
+    : `Confidence that something was edited: ${score}%, under the ${threshold}% it needs to say so: `
+      + 'treat the red as a hint, not evidence.';
 }
 
 function initMaskSlider() {
