@@ -77,7 +77,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     export = ["export", "--workdir", str(workdir), "--version", "0.0.1", "--out", str(bundle), "--no-sweep"]
     invoke(*export, "--shared", str(shared))
     Registry(root / "models").promote(bundle, "test")
-    return {"workdir": workdir, "bundle": bundle, "models": root / "models"}
+    return {"workdir": workdir, "bundle": bundle, "models": root / "models", "shared": shared}
 
 
 def test_no_photo_is_in_two_splits_and_fixed_sets_use_held_out_photos(run: dict[str, Path]) -> None:
@@ -155,6 +155,15 @@ def test_int8_calibration_accepts_validation_images_of_any_size(run: dict[str, P
               for n, i in enumerate(val)]  # fmt: skip
     decision = _choose_int8(folder, varied, varied, tolerance=1.0)
     assert decision["kept"] is True and decision["calibration_batches"] == len(varied)
+
+
+def test_evaluate_real_reports_any_bundle_beside_the_baselines(run: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "real.json"
+    printed = invoke("evaluate-real", "--bundle", str(run["bundle"]), "--shared", str(run["shared"]), "--out", str(out))
+    report = json.loads(out.read_text())
+    assert report["bundle"] == "realeyes-unet-localizer-0.0.1"
+    assert set(json.loads(printed)) == set(report["real_forgeries_test"]["methods"]) >= {"localizer", "ela"}
+    assert "val half" in report["real_forgeries_val"]["data"] and report["unseen_authentic_laundered"]["n"] == 0
 
 
 def test_real_forgeries_split_by_pair_and_forgeries_without_a_usable_mask_are_left_out(tmp_path: Path) -> None:

@@ -456,3 +456,28 @@ def localizer_evaluate(fixed_set: Path, bundle: Path | None, out: Path, no_sweep
     params = {"data": described, "bundle": analyzer.bundle.path}
     tracking.track_evaluation(out, tracking.EVALUATION_EXPERIMENT, params, report)
     click.echo(json.dumps({"pixel_best_f1": report["pixel"]["best_f1"], "image_auc": report["image"]["auc"]}))
+
+
+@localizer.command("evaluate-real")
+@click.option(
+    "--bundle", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Default: the promoted one."
+)
+@click.option("--shared", type=click.Path(path_type=Path), default=DEFAULT_SHARED, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Report (JSON).")
+def localizer_evaluate_real(bundle: Path | None, shared: Path, out: Path) -> None:
+    """A localizer bundle on real forgeries (both COVERAGE halves, with the ELA, noise and flag-everything
+    baselines) and on unseen authentic photos, laundered: the figures that lead its card."""
+    from realeyes.analyzers.localizer import LocalizerAnalyzer
+    from realeyes.config import Settings
+    from realeyes.models import load_bundle
+    from realeyes.training.localizer.build import real_world
+    from realeyes.training.localizer.real_forgeries import COVERAGE
+
+    if not (shared / COVERAGE / "pairs.csv").is_file():
+        raise click.UsageError(f"no real forgeries under {shared}: give --shared")
+    analyzer = LocalizerAnalyzer(Settings(), bundle=load_bundle(bundle) if bundle else None)
+    report = {"bundle": analyzer.model_version, **real_world(analyzer, shared)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    test = report["real_forgeries_test"]["methods"]
+    click.echo(json.dumps({name: figures["pixel_f1_at_level"] for name, figures in test.items()}))

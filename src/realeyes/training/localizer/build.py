@@ -152,7 +152,7 @@ def build_localizer_bundle(
         write_report(report, folder / f"evaluation-{split}")
         card["metrics"][split] = report
     if shared and real_val:
-        card["metrics"] = {**_real_world(analyzer, shared), **card["metrics"]}
+        card["metrics"] = {**real_world(analyzer, shared), **card["metrics"]}
     card_path = folder / CARD_FILE
     speed = {"speed_ms_512px_onnxruntime_1_thread": card["speed_ms_512px_onnxruntime_1_thread"]}
     final = {**json.loads(card_path.read_text()), **speed, "metrics": card["metrics"]}
@@ -163,7 +163,7 @@ def build_localizer_bundle(
     return folder
 
 
-def _real_world(analyzer: LocalizerAnalyzer, shared: Path) -> dict[str, Any]:
+def real_world(analyzer: LocalizerAnalyzer, shared: Path) -> dict[str, Any]:
     """The figures a user feels, first in the card: real forgeries (test half reported, validation half for
     reference: it took part in model selection and the threshold) and unseen authentic photos, laundered."""
     return {
