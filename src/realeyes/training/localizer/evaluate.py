@@ -27,13 +27,13 @@ PIXEL_KEYS = ("f1_at_05", "best_f1", "best_threshold", "iou_at_05", "auc")
 def predict(
     analyzer: LocalizerAnalyzer, images: list[FixedImage], transform: Transform | None = None
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Pixel probability maps (at each image's original size) and calibrated image scores."""
+    """The served maps (network and copy-move search, at each image's original size) and calibrated image
+    scores."""
     maps, scores = [], []
     for image in images:
-        logits = analyzer.pixel_logits(transform(image.rgb) if transform else image.rgb)
+        logits, probabilities, _ = analyzer.edit_map(transform(image.rgb) if transform else image.rgb)
         scores.append(analyzer.probability(logits))
         height, width = image.mask.shape
-        probabilities = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
         maps.append(np.clip(cv2.resize(probabilities, (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0))
     return maps, np.array(scores)
 

@@ -6,6 +6,7 @@ source masks are defective are left out. Each method (the localizer, and as base
 and noise maps and a map that flags every pixel) is judged as EVALUATION.md section 4 asks: pixel F1 and IoU at
 its shipped level and at each image's best level, pixel AUC on the forgeries, image-level AUC forged vs authentic,
 the area flagged on authentic images and, for the localizer, the share of each class it labels `manipulated`.
+The localizer's map is reported whole (network and copy-move search, as served) and in its two parts.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from realeyes.analyzers._copy_move import find_duplicates
 from realeyes.analyzers.ela import recompression_error
 from realeyes.analyzers.localizer import LocalizerAnalyzer, top_mean
 from realeyes.analyzers.noise import residual_blocks
@@ -68,7 +70,17 @@ def _rgb(path: Path) -> np.ndarray:
 
 
 def localizer_method(analyzer: LocalizerAnalyzer) -> Method:
-    """The localizer's probability map and calibrated image score."""
+    """The shipped map (network and copy-move search) and the calibrated image score."""
+
+    def run(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+        logits, probabilities, _ = analyzer.edit_map(rgb)
+        return _to_size(probabilities, rgb.shape), analyzer.probability(logits)
+
+    return run
+
+
+def network_method(analyzer: LocalizerAnalyzer) -> Method:
+    """The network's probability map alone (what the copy-move search adds is the difference)."""
 
     def run(rgb: np.ndarray) -> tuple[np.ndarray, float]:
         logits = analyzer.pixel_logits(rgb)
@@ -76,6 +88,15 @@ def localizer_method(analyzer: LocalizerAnalyzer) -> Method:
         return _to_size(probabilities, rgb.shape), analyzer.probability(logits)
 
     return run
+
+
+def copy_move_method(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """The copy-move search alone: its verified regions at their correlation, scored by its matched points."""
+    values = np.zeros(rgb.shape[:2], np.float32)
+    duplicates = find_duplicates(rgb)
+    for duplicate in duplicates:
+        values = np.maximum(values, np.where(duplicate.region, np.clip(duplicate.correlation, 0, 1), 0))
+    return values, float(sum(d.matches for d in duplicates))
 
 
 def ela_method(rgb: np.ndarray) -> tuple[np.ndarray, float]:
@@ -143,6 +164,8 @@ def compare(analyzer: LocalizerAnalyzer, shared: Path, part: str) -> dict[str, A
     images = read_coverage(shared, part)
     methods: dict[str, tuple[Method, float | None]] = {
         "localizer": (localizer_method(analyzer), analyzer.threshold),
+        "localizer_network_only": (network_method(analyzer), analyzer.threshold),
+        "copy_move_only": (copy_move_method, None),
         "ela": (ela_method, None),
         "noise": (noise_method, None),
         "flag_everything": (flag_everything, None),
