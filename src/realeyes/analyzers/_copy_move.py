@@ -18,7 +18,9 @@ import cv2
 import numpy as np
 
 WORK_SIDE = 256  # keypoints are searched on a copy of at most this side
-MAX_KEYPOINTS = 1500
+MAX_KEYPOINTS = 1000
+OCTAVE_LAYERS = 3
+CONTRAST = 0.02  # lower than SIFT's default 0.04: copies of low-contrast texture need keypoints too
 MIN_SHIFT = 24.0  # px: closer matches are the same structure seen twice by the detector, not a copy
 RATIO = 0.6  # g2NN: a match must be this much closer than the next candidate
 MIN_MATCHES = 6
@@ -60,7 +62,9 @@ def _matched_points(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(source, target) point pairs in `grey`'s pixels whose descriptors match (each pair in both directions)."""
     factor = min(1.0, WORK_SIDE / max(grey.shape))
     small = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else grey
-    detector = cv2.SIFT_create(nfeatures=MAX_KEYPOINTS, contrastThreshold=0.02)  # type: ignore[attr-defined]
+    detector = cv2.SIFT_create(  # type: ignore[attr-defined]
+        nfeatures=MAX_KEYPOINTS, nOctaveLayers=OCTAVE_LAYERS, contrastThreshold=CONTRAST
+    )
     keypoints, descriptors = detector.detectAndCompute(small, None)
     empty = np.zeros((0, 2), np.float32)
     if descriptors is None or len(keypoints) < MIN_MATCHES:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,11 @@ from realeyes.models.bundle import MODEL_FILE, Bundle, load_bundle
 METHOD = "ONNX Runtime static QDQ (uint8 activations, per-channel int8 weights, percentile calibration)"
 
 
-def quantize_int8(model: Path, target: Path, batches: Iterable[np.ndarray]) -> None:
-    """Write an int8 QDQ copy of MODEL to TARGET, with activation ranges from BATCHES (the model's `image` input)."""
+def quantize_int8(
+    model: Path, target: Path, batches: Iterable[np.ndarray], keep_fp32: Sequence[str] = ()
+) -> None:
+    """Write an int8 QDQ copy of MODEL to TARGET, with activation ranges from BATCHES (the model's `image` input);
+    the nodes named in KEEP_FP32 stay in float (values whose meaning lies in steps finer than 1/256 of range)."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -49,6 +52,7 @@ def quantize_int8(model: Path, target: Path, batches: Iterable[np.ndarray]) -> N
         weight_type=QuantType.QInt8,
         per_channel=True,
         calibrate_method=CalibrationMethod.Percentile,
+        nodes_to_exclude=list(keep_fp32),
     )
 
 
@@ -59,6 +63,7 @@ def choose_int8(
     metric: str,
     tolerance: float,
     test_score: Callable[[Bundle], float | None],
+    keep_fp32: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Quantize FOLDER's graph and score both graphs on validation data; the int8 graph replaces the fp32 one
     only if its score is at most TOLERANCE below (never when validation cannot score, e.g. a single class).
@@ -68,7 +73,7 @@ def choose_int8(
     fp32, fp32_test = validation_score(fp32_bundle), test_score(fp32_bundle)
     with tempfile.TemporaryDirectory() as scratch:
         candidate = Bundle(Path(scratch), fp32_bundle.card)
-        quantize_int8(folder / MODEL_FILE, candidate.path / MODEL_FILE, batches)
+        quantize_int8(folder / MODEL_FILE, candidate.path / MODEL_FILE, batches, keep_fp32)
         int8, int8_test = validation_score(candidate), test_score(candidate)
         kept = fp32 is not None and int8 is not None and int8 >= fp32 - tolerance
         if kept:
@@ -76,6 +81,7 @@ def choose_int8(
     return {
         "method": METHOD,
         "calibration_batches": len(batches),
+        "kept_in_fp32": list(keep_fp32),
         "decided_on": f"validation {metric}",
         "fp32": None if fp32 is None else round(fp32, 4),
         "int8": None if int8 is None else round(int8, 4),

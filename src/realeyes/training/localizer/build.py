@@ -43,35 +43,40 @@ CALIBRATION_SIDE = 256  # int8 calibration windows (smaller when a validation im
 FALSE_ALARM_RATE = 0.05  # the threshold lets at most this share of authentic validation images through
 
 SYNTHETIC = (
-    "Everything the model saw is synthetic edits of real photos, made here (src/realeyes/training/localizer): a "
-    "random ellipse, polygon or rectangle covering 2-30 % of the image is replaced by a window of another real "
-    "photo (splice, colour-matched half the time), a shifted copy of the same photo (copy-move), an OpenCV "
-    "inpainting, a Gaussian/median blur, a down-and-up or zoomed resampling, or the TAEF2 tiny autoencoder's "
-    "reconstruction (a local AI edit; MIT weights from ../shared/data/weights/taesd, re-implemented in "
-    "training/taesd.py); seams are hard (25 %) or feathered. Every image, authentic ones (30 %) included, is then "
-    "re-encoded whole as JPEG q60-100 (85 %) or kept lossless. Mask rule: a pixel is edited when the edit's blend "
-    "weight is >= 0.5 and its value changed by >= 1 grey level before the final recompression."
+    "Everything the network saw is synthetic edits of real photos, made here (src/realeyes/training/localizer): "
+    "a random ellipse, polygon, rectangle or irregular blob covering 2-30 % of the image is replaced by a window "
+    "of another real photo that keeps its own camera noise and, half the time, its own JPEG history on a "
+    "misaligned grid, half the time rotated and rescaled, then colour-matched or relit (splice); a shifted, "
+    "sometimes rotated and rescaled copy of the same photo (copy-move); an OpenCV inpainting; a Gaussian/median "
+    "blur; a down-and-up or zoomed resampling; or the TAEF2 tiny autoencoder's reconstruction (a local AI edit; "
+    "MIT weights from ../shared/data/weights/taesd, re-implemented in training/taesd.py); seams are hard (25 %) "
+    "or feathered. Every image, authentic ones (30 %) included, is then resized whole (35 %, x0.5-0.9) and "
+    "re-encoded as JPEG q60-100 (85 %) or kept lossless. Mask rule: a pixel is edited when the edit's blend "
+    "weight is >= 0.5 and its value changed by >= 1 grey level before the resize and recompression. No real "
+    "forgery trained it; the real forgeries' validation half (COVERAGE, odd pairs) took part in choosing the "
+    "checkpoint and the threshold, the test half (even pairs) only in the figures."
 )
 
 LIMITATIONS = [
-    "Trained and tested only on synthetic edits of ~370 real photos (ImageNet sample, camera samples); real "
+    "The network was trained only on synthetic edits of ~190 real photos (ImageNet sample, camera samples); real "
     "forgeries (careful retouching, generative inpainting by diffusion models, content-aware fill) differ and "
-    "will often be missed.",
+    "are often missed: on real copy-moves most of the mask comes from the copy-move search, not the network.",
+    "The copy-move search marks any region that repeats another pixel for pixel, the source as well as the copy, "
+    "and genuinely repeated objects too (COVERAGE's originals were built from such objects: see "
+    "authentic_flagged_area there). It shapes the mask only, never the `manipulated` vote.",
     "Edits of a whole image (filters, global AI generation) are not local edits: a fully AI-generated image is "
     "not 'manipulated' for this model; the classifier covers that case.",
     "Images above 0.5 MP are downscaled before inference, which weakens the traces it relies on (see the resize "
     "row of the robustness figures); heavy recompression does too.",
-    "Smooth, low-texture areas (sky, walls, cloth, out-of-focus backgrounds) are often marked: blurring and "
-    "inpainting produce such areas, and the model partly learned 'smooth means edited' (see "
-    "authentic_flagged_pixel_fraction: the share of pixels over 0.5 in authentic images). Marks also fade within "
+    "Smooth, low-texture areas (sky, walls, cloth, out-of-focus backgrounds) are often marked by the network: "
+    "blurring and inpainting produce such areas (see authentic_flagged_pixel_fraction). Marks also fade within "
     "about 15 px of the image border.",
-    "The image score is weak (see metrics.test.image.auc and per_kind image_auc_vs_authentic: near chance for "
-    "splices, copy-moves and autoencoder edits). Its threshold is set for at most 5 % false alarms on validation "
-    "images, so it flags few edits, mostly blurs and inpaintings: read the mask, not the score.",
+    "The image score is weak (see the image AUCs); its threshold lets at most 5 % of authentic validation images "
+    "through, so it flags few edits: read the mask, not the score.",
     "The pixel map is a probability per pixel, not calibrated; the image score is Platt-calibrated on the "
     "synthetic validation set only, at even prior odds (its ECE on the 3:1 fixed sets is therefore high).",
-    "Licences: the ImageNet sample photos are under ImageNet's non-commercial research terms; check before any "
-    "commercial use.",
+    "Licences: the ImageNet sample photos are under ImageNet's non-commercial research terms; COVERAGE (used for "
+    "selection and evaluation only) is non-commercial research only; check before any commercial use.",
 ]
 
 
@@ -94,9 +99,11 @@ def build_localizer_bundle(
         "name": NAME,
         "version": version,
         "task": "localizer",
-        "description": "Manipulation localizer: a small U-Net (plain torch, ONNX Runtime at inference) gives a "
-        "per-pixel probability that the pixel was edited; the image score is the mean of the top 1 % pixel "
-        "logits, Platt-calibrated. Whole image at native resolution up to 0.5 MP (larger ones are downscaled).",
+        "description": "Manipulation localizer: a small U-Net (plain torch, ONNX Runtime at inference) that sees "
+        "the colours and three fixed SRM noise residuals gives a per-pixel probability that the pixel was edited; "
+        "a copy-move search marks regions that repeat another pixel for pixel in the same mask. The image score "
+        "is the mean of the network's top 1 % pixel logits, Platt-calibrated. Whole image at native resolution "
+        "up to 0.5 MP (larger ones are downscaled).",
         "architecture": {"name": "ManipulationLocalizer", **saved["config"]["model"]},
         "input": {
             "max_pixels": MAX_PIXELS,
@@ -229,7 +236,26 @@ def _choose_int8(folder: Path, val: list[FixedImage], test: list[FixedImage], to
         "pixel F1 at 0.5",
         tolerance,
         test_score=lambda bundle: _pixel_f1(bundle, test),
+        keep_fp32=residual_nodes(folder / "model.onnx"),
     )
+
+
+def residual_nodes(path: Path) -> list[str]:
+    """The nodes computing the SRM residuals (their conv, scaling and truncation): they stay in float, since the
+    residuals live in steps of a grey level that uint8 activations over the conv's range would erase."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    consumers: dict[str, list[Any]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    chain = [node for node in graph.node if node.op_type == "Conv" and "residuals.weight" in node.input]
+    while chain and len(following := consumers.get(chain[-1].output[0], [])) == 1:
+        if following[0].op_type == "Concat":
+            break
+        chain.append(following[0])
+    return [node.name for node in chain]
 
 
 def _centre(batch: np.ndarray, side: int) -> np.ndarray:
