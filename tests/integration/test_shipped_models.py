@@ -50,9 +50,6 @@ def test_the_card_reports_held_out_figures_and_where_they_come_from(registry: Re
         assert metrics["same_reencode_jpeg90"]["auc"] is not None  # the anti-confound check
     assert card["calibration"]["fitted_on"] == "validation split"
     assert card["training_data"] and card["synthetic"] and card["limitations"]
-    real = card["metrics"]["real_forgeries_test"]
-    assert "even ids" in real["data"] and {"localizer", "ela", "flag_everything"} <= real["methods"].keys()
-    assert card["metrics"]["unseen_authentic_laundered"]["labelled_manipulated"] <= 0.05
     assert card["onnx_parity_max_abs_diff"] < 1e-4
 
 
@@ -83,7 +80,10 @@ def test_a_tampered_manifest_stays_manipulated_with_the_classifier_on(shared_dat
     if not tampered.is_file():
         pytest.skip(f"{tampered} not found")
     verdict = Engine(Settings(models_dir=SHIPPED_MODELS)).analyze(tampered)
-    assert verdict.label == "manipulated" and verdict.reasons[0].startswith("Content credentials fail validation")
+    # Localizer 0.3.0 also votes on this greyscale photo (most of its smooth background marked: a known false mark,
+    # docs/MODELS.md), so the credentials' failure is one of the leading reasons rather than always the first.
+    assert verdict.label == "manipulated"
+    assert any(reason.startswith("Content credentials fail validation") for reason in verdict.reasons)
 
 
 def test_the_promoted_localizer_is_intact_fast_and_documented(registry: Registry) -> None:
@@ -98,6 +98,9 @@ def test_the_promoted_localizer_is_intact_fast_and_documented(registry: Registry
     assert card["calibration"]["fitted_on"] == "validation fixed set"
     assert card["onnx_parity_max_abs_diff"] < 1e-4 and card["speed_ms_512px_onnxruntime_1_thread"] < 150
     assert card["training_data"] and card["synthetic"] and card["limitations"]
+    real = card["metrics"]["real_forgeries_test"]
+    assert "even ids" in real["data"] and {"localizer", "ela", "flag_everything"} <= real["methods"].keys()
+    assert card["metrics"]["unseen_authentic_laundered"]["labelled_manipulated"] <= 0.05
 
 
 def splice_auc(photo: np.ndarray, donor: np.ndarray) -> float:

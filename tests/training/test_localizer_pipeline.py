@@ -113,7 +113,8 @@ def test_the_card_leads_with_real_forgeries_and_their_baselines(run: dict[str, P
     card = json.loads((run["bundle"] / "card.json").read_text())
     assert next(iter(card["metrics"])) == "real_forgeries_test"
     test = card["metrics"]["real_forgeries_test"]
-    assert "even ids" in test["data"] and set(test["methods"]) == {"localizer", "ela", "noise", "flag_everything"}
+    methods = {"localizer", "localizer_network_only", "copy_move_only", "ela", "noise", "flag_everything"}
+    assert "even ids" in test["data"] and set(test["methods"]) == methods
     localizer, everything = test["methods"]["localizer"], test["methods"]["flag_everything"]
     assert (localizer["n_forged"], localizer["n_authentic"]) == (2, 2)
     assert 0 <= localizer["authentic_labelled_manipulated"] <= 1 and everything["authentic_flagged_area"] == 1.0
