@@ -23,9 +23,7 @@ from realeyes.models.bundle import MODEL_FILE, Bundle, load_bundle
 METHOD = "ONNX Runtime static QDQ (uint8 activations, per-channel int8 weights, percentile calibration)"
 
 
-def quantize_int8(
-    model: Path, target: Path, batches: Iterable[np.ndarray], keep_fp32: Sequence[str] = ()
-) -> None:
+def quantize_int8(model: Path, target: Path, batches: Iterable[np.ndarray], keep_fp32: Sequence[str] = ()) -> None:
     """Write an int8 QDQ copy of MODEL to TARGET, with activation ranges from BATCHES (the model's `image` input);
     the nodes named in KEEP_FP32 stay in float (values whose meaning lies in steps finer than 1/256 of range)."""
     from onnxruntime.quantization import (
