@@ -1,7 +1,8 @@
 """Train the localizer: read top to bottom (config, data, loss, loop, checkpoint).
 
 Every training image is synthesised on the fly from a random 256 px crop of a training photo at native
-resolution (never resized, so high-frequency traces survive); autoencoder edits use the cached TAEF2 crops.
+resolution, or (a platform-style resize, see synthesis.py) from a larger window resized whole to 256 px after the
+edit; autoencoder edits use the cached TAEF2 crops.
 Model selection uses the fixed validation set (held-out photos) and, when given, the validation half of the real
 forgeries (real_forgeries.py): the checkpoint with the best selection score, the mean of synthetic pixel best-F1,
 image-level AUC and the real forgeries' mean pixel F1 at 0.5, is kept.
