@@ -359,13 +359,7 @@ def localizer_prepare(
 @click.option("--max-steps", type=int, default=100_000, show_default=True)
 @click.option("--batch-size", type=int, default=12, show_default=True)
 @click.option("--eval-every", type=int, default=200, show_default=True)
-@click.option(
-    "--shared",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_SHARED,
-    show_default=True,
-    help="Data folder whose real forgeries' validation half takes part in model selection (when present).",
-)
+@click.option("--shared", type=click.Path(path_type=Path), default=DEFAULT_SHARED, show_default=True)
 def localizer_train(
     workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int, shared: Path
 ) -> None:
@@ -402,13 +396,7 @@ def localizer_train(
     show_default=True,
     help="Largest validation pixel-F1 (at 0.5) loss accepted.",
 )
-@click.option(
-    "--shared",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_SHARED,
-    show_default=True,
-    help="Data folder with the real forgeries and unseen authentic photos the card reports (skipped when absent).",
-)
+@click.option("--shared", type=click.Path(path_type=Path), default=DEFAULT_SHARED, show_default=True)
 def localizer_export(
     workdir: Path, version: str, out: Path | None, no_sweep: bool, int8: bool, int8_tolerance: float, shared: Path
 ) -> None:
