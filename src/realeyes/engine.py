@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Sequence
@@ -51,6 +52,19 @@ class Engine:
         engine.analyzers = analyzers
         engine.fusion = engine._fusion_model()
         return engine
+
+    def with_video_fps(self, fps: float) -> Engine:
+        """This engine sampling videos at `fps` frames per second instead of `settings.video_fps`, for one request.
+
+        The analyzers and their loaded models are shared, not rebuilt: each analyzer is copied only to carry the
+        changed settings (they read `video_fps` when they analyse), so the original keeps serving as it was."""
+        settings = self.settings.model_copy(update={"video_fps": fps})
+        variant = copy.copy(self)
+        variant.settings = settings
+        variant.analyzers = [copy.copy(analyzer) for analyzer in self.analyzers]
+        for analyzer in variant.analyzers:
+            analyzer.settings = settings
+        return variant
 
     def _fusion_model(self) -> FusionModel:
         """REALEYES_FUSION_PATH if set, else models/fusion.json (fitted by the generalisation benchmark), else the

@@ -27,6 +27,13 @@ class MediaTooLarge(MediaError):
     code = "media_too_large"
 
 
+class VideoTooLong(MediaTooLarge):
+    """A video longer than the limit its caller asked for (POST /predict's), or whose duration cannot be read to
+    check it; checked from the container (or its packets' timestamps) before any frame is decoded."""
+
+    code = "video_too_long"
+
+
 class CorruptMedia(MediaError):
     """The format was recognised but the content cannot be decoded (truncated, damaged or hostile)."""
 

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from realeyes.engine import Engine
+from realeyes.media import sniff_format
 from realeyes.service import metrics, uploads
 from realeyes.service.isolation import Analysed, AnalysisPool, analyse_bytes
 from realeyes.service.storage import FileStore
+from realeyes.service.video_options import VideoOptions
 from realeyes.store import Analysis, Database
 from realeyes.store.models import new_id, owner_of
 from realeyes.verdict import Verdict
@@ -34,40 +36,54 @@ class Analyses:
         self.database = database
         self.files = files
         # What makes two results interchangeable: every analyzer/model version and the decision thresholds.
-        identity = {**engine.versions, "thresholds": dataclasses.asdict(engine.thresholds)}
-        self.versions_key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+        self._identity: dict[str, object] = {**engine.versions, "thresholds": dataclasses.asdict(engine.thresholds)}
+        self.versions_key = _digest(self._identity)
 
-    def find(self, sha256: str, owner: str | None = None) -> Analysis | None:
-        """The stored result for these bytes and models: the owner's own record, or with owner None anyone's."""
+    def key_for(self, video: VideoOptions | None) -> str:
+        """The versions key of a result analysed with these video options: a video sampled at another rate than
+        the engine's is another result, so the rate joins the identity (the duration limit changes no result)."""
+        if video is None or video.fps is None:
+            return self.versions_key
+        return _digest({**self._identity, "video_fps": video.fps})
+
+    def find(self, sha256: str, owner: str | None = None, versions_key: str | None = None) -> Analysis | None:
+        """The stored result for these bytes and models (`versions_key`, default the engine's): the owner's own
+        record, or with owner None anyone's."""
+        versions_key = versions_key or self.versions_key
         with self.database.session() as session:
-            query = select(Analysis).where(Analysis.sha256 == sha256, Analysis.versions_key == self.versions_key)
+            query = select(Analysis).where(Analysis.sha256 == sha256, Analysis.versions_key == versions_key)
             if owner is not None:
                 query = query.where(Analysis.owner == owner)
             return session.scalars(query.order_by(Analysis.created_at)).first()
 
-    def analyze(self, data: bytes, filename: str, api_key_id: str | None = None) -> Outcome:
+    def analyze(
+        self, data: bytes, filename: str, api_key_id: str | None = None, video: VideoOptions | None = None
+    ) -> Outcome:
         """Return the caller's stored result for these bytes, or analyse and store them. MediaError propagates.
 
         Another key's result for the same bytes and models is reused as a new record of the caller's own (its
-        own id and file name, answered as a fresh analysis), never handed out itself."""
+        own id and file name, answered as a fresh analysis), never handed out itself. `video` applies to videos
+        only; a stored result is answered without checking its duration limit (it costs no analysis)."""
+        video = self._video_options(data, video)
+        versions_key = self.key_for(video)
         sha256 = hashlib.sha256(data).hexdigest()
         owner = owner_of(api_key_id)
-        existing = self.find(sha256, owner)
+        existing = self.find(sha256, owner, versions_key)
         if existing is not None:
             metrics.ANALYSES.labels("true").inc()
             return Outcome(existing, cached=True)
-        computed = self.find(sha256)
+        computed = self.find(sha256, versions_key=versions_key)
         if computed is not None:
             reused = self._copy_for(computed, data, filename, api_key_id)
             if reused is not None:
                 metrics.ANALYSES.labels("true").inc()
                 return reused
-        analysed = self.pool.analyze(data) if self.pool is not None else analyse_bytes(self.engine, data)
+        analysed = self.pool.analyze(data, video) if self.pool is not None else analyse_bytes(self.engine, data, video)
         verdict = analysed.verdict
         analysis = Analysis(
             id=new_id(),
             sha256=sha256,
-            versions_key=self.versions_key,
+            versions_key=versions_key,
             filename=filename[:255],
             size_bytes=len(data),
             media_format=analysed.media_format,
@@ -92,6 +108,13 @@ class Analyses:
         metrics.observe_verdict(verdict)
         return Outcome(analysis, cached=False, verdict=verdict)
 
+    def _video_options(self, data: bytes, video: VideoOptions | None) -> VideoOptions | None:
+        """The options that apply: none for what is not a video, and no rate of its own at the engine's rate."""
+        found = sniff_format(data[:64])
+        if video is None or found is None or found.kind != "video":
+            return None
+        return dataclasses.replace(video, fps=None) if video.fps == self.engine.settings.video_fps else video
+
     def _insert(self, analysis: Analysis, data: bytes) -> Analysis | None:
         """Store the record and its upload reference. When the same owner stored the same bytes a moment ago
         (a concurrent request), drop this one and return theirs. When the database or the disk fails, nothing
@@ -106,7 +129,7 @@ class Analyses:
                 wrote_upload = uploads.hold(session, self.files, data, analysis.sha256, holder)
         except IntegrityError:
             self._discard(analysis, wrote_upload)
-            winner = self.find(analysis.sha256, analysis.owner)
+            winner = self.find(analysis.sha256, analysis.owner, analysis.versions_key)
             if winner is None:
                 raise
             return winner
@@ -164,3 +187,7 @@ class Analyses:
             uploads.release(session, self.files, [uploads.analysis_holder(analysis_id)])
         self.files.delete_analysis_files(analysis_id)
         return True
+
+
+def _digest(identity: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()

@@ -35,6 +35,7 @@ from realeyes.engine import Engine
 from realeyes.errors import AnalysisCrashed, AnalysisTimeout, PoolClosed, RealEyesError
 from realeyes.imaging import fit_within, map_to_png, shrink
 from realeyes.media import load_media, sniff_format
+from realeyes.service.video_options import VideoOptions, for_video
 from realeyes.verdict import Verdict
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,11 @@ class Analysed:
     thumbnail: bytes | None = None  # JPEG, for media with pixels
 
 
-def analyse_bytes(engine: Engine, data: bytes) -> Analysed:
+def analyse_bytes(engine: Engine, data: bytes, video: VideoOptions | None = None) -> Analysed:
     """Load, analyse and render one file in this process. MediaError propagates."""
     media = load_media(data, engine.settings)
+    if video is not None and media.kind == "video":
+        engine = for_video(engine, data, video)
     verdict = engine.analyze_media(media)
     maps: dict[str, bytes] = {}
     for evidence in verdict.evidence:
@@ -105,15 +108,15 @@ class AnalysisPool:
         self._closed = False
         self._all: set[_Worker] = set()
 
-    def analyze(self, data: bytes) -> Analysed:
+    def analyze(self, data: bytes, video: VideoOptions | None = None) -> Analysed:
         fmt = sniff_format(data[:_SNIFF_BYTES])
-        video = fmt is not None and fmt.kind == "video"
-        budget = self.video_timeout_seconds if video else self.timeout_seconds
+        is_video = fmt is not None and fmt.kind == "video"
+        budget = self.video_timeout_seconds if is_video else self.timeout_seconds
         for attempt in range(2):
             worker = self._checkout()
             outcome = "healthy"
             try:
-                return worker.run(data, budget)
+                return worker.run(data, video, budget)
             except _WorkerGone:
                 # It died while idle (killed from outside, out of memory): the file never ran; once more, fresh.
                 outcome = "dead"
@@ -220,10 +223,11 @@ class _Worker:
     def alive(self) -> bool:
         return bool(self.process.is_alive())
 
-    def run(self, data: bytes, budget: float) -> Analysed:
+    def run(self, data: bytes, video: VideoOptions | None, budget: float) -> Analysed:
         if not self.ready:
             self._wait_ready()
         try:
+            self.connection.send(video)  # the request's options, then its bytes (unpickled: they may be large)
             self.connection.send_bytes(data)
         except (OSError, ValueError) as exc:  # BrokenPipeError: the process is gone
             raise _WorkerGone from exc
@@ -323,13 +327,14 @@ def _serve(connection: Connection, settings: Settings) -> None:
 
     while True:
         try:
+            video: VideoOptions | None = connection.recv()
             data = connection.recv_bytes()
         except (EOFError, OSError):
             return
         reply: tuple[str, Any]
         try:
             with progress.listening(relay):
-                reply = ("ok", analyse_bytes(engine, data))
+                reply = ("ok", analyse_bytes(engine, data, video))
         except RealEyesError as exc:
             reply = ("error", exc)
         except Exception as exc:

@@ -52,6 +52,9 @@ class ServiceSettings(BaseSettings):
         30.0, gt=0, description="Wall-clock budget of one image's analysis; overruns are `analysis_timeout`."
     )
     video_timeout_seconds: float = Field(3600.0, gt=0, description="Wall-clock budget of one video's analysis.")
+    # POST /predict answers short videos while the client waits (the DFD contract); longer ones go to /v1/jobs.
+    predict_video_max_seconds: float = Field(60.0, gt=0, description="Longest video POST /predict analyses.")
+    predict_video_max_bytes: int = Field(20 * MEGABYTE, gt=0, description="Largest video POST /predict analyses.")
 
     # Connections (`realeyes serve`, per server process): slow or idle clients cannot hold the server's sockets.
     header_timeout_seconds: float = Field(

@@ -1,5 +1,6 @@
 """The earlier services' endpoints, kept for their clients: POST /predict (the RealEyes seed with DeepGuard's
-fields beside it) and GET /sample/{kind} (DeepGuard's sample images). Health endpoints are in routes/system.py.
+fields beside it for an image, DFD's for a short video: routes/compat_video.py) and GET /sample/{kind}
+(DeepGuard's sample images). Health endpoints are in routes/system.py.
 
 Same engine and storage as POST /v1/analyses: every prediction is an analysis. Where two seeds disagree on a
 field, the RealEyes seed's form stands and the other seed's fields are added beside it (docs/API.md).
@@ -10,15 +11,17 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
 
 from realeyes import samples
 from realeyes.engine import Engine
+from realeyes.media import sniff_format
 from realeyes.service.auth import Principal
 from realeyes.service.deps import GatedRoute, analyze_caller, get_state
 from realeyes.service.errors import ApiError
-from realeyes.service.routes.analyses import clean_filename, refuse_video
+from realeyes.service.routes import compat_video
+from realeyes.service.routes.analyses import clean_filename
 from realeyes.service.state import ServiceState
 from realeyes.store import Analysis
 
@@ -35,12 +38,25 @@ def served_model_version(engine: Engine) -> str | None:
 def predict(
     state: State,
     caller: Annotated[Principal, Depends(analyze_caller)],
-    file: Annotated[UploadFile, File()],
+    file: Annotated[UploadFile, File(description="An image, or a short video (REALEYES_PREDICT_VIDEO_MAX_SECONDS).")],
+    fps: Annotated[
+        float | None,
+        Query(
+            ge=compat_video.MIN_FPS,
+            le=compat_video.MAX_FPS,
+            description="A video's frames sampled per second (default REALEYES_VIDEO_FPS); ignored for images.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     data = file.file.read(state.engine.settings.max_bytes + 1)
-    refuse_video(data)
+    filename = clean_filename(file.filename)
+    found = sniff_format(data[:64])
+    if found is not None and found.kind == "video":
+        analysis, latency_ms = compat_video.analyse_video(state, caller, data, filename, fps)
+        seed = _seed_fields(analysis, compat_video.video_model_version(analysis))
+        return {**seed, **compat_video.dfd_fields(analysis, latency_ms)}
     with state.analysis_slots:
-        analysis = state.analyses.analyze(data, clean_filename(file.filename), caller.key_id).analysis
+        analysis = state.analyses.analyze(data, filename, caller.key_id).analysis
     return {**_seed_answer(state, analysis), **_deepguard_fields(state, analysis)}
 
 
@@ -63,19 +79,26 @@ def get_sample(kind: str) -> Response:
 
 
 def _seed_answer(state: ServiceState, analysis: Analysis) -> dict[str, Any]:
-    """The RealEyes seed's fields, plus the full RealEyes verdict and the stored analysis's id."""
+    """The RealEyes seed's fields for an image: the verdict fields and the localizer's mask."""
+    mask = _stored_map(state, analysis, "mask")
+    return {
+        **_seed_fields(analysis, _model_version(analysis.result["versions"])),
+        "mask_base64": None if mask is None else base64.b64encode(mask).decode(),
+        "mask_reason": None if mask is not None else _missing_map_reason(state, analysis, "localizer"),
+    }
+
+
+def _seed_fields(analysis: Analysis, model_version: str | None) -> dict[str, Any]:
+    """The RealEyes seed's verdict fields (images and videos), plus the full RealEyes verdict and the analysis id."""
     p_fake = round(analysis.p_fake, 4)
     threshold = analysis.result["threshold"]
-    mask = _stored_map(state, analysis, "mask")
     return {
         "label": "fake" if p_fake >= threshold else "real",
         "score": p_fake,
         "confidence": round(max(p_fake, 1.0 - p_fake), 4),
         "probs": {"real": round(1.0 - p_fake, 4), "fake": p_fake},
         "threshold": threshold,
-        "model_version": _model_version(analysis.result["versions"]),
-        "mask_base64": None if mask is None else base64.b64encode(mask).decode(),
-        "mask_reason": None if mask is not None else _missing_map_reason(state, analysis, "localizer"),
+        "model_version": model_version,
         "verdict": analysis.label,  # the full RealEyes label, including manipulated and inconclusive
         "analysis_id": analysis.id,
     }
