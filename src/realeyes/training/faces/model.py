@@ -19,7 +19,7 @@ from realeyes.training.model import strided_body
 
 @dataclass(frozen=True)
 class FaceNetConfig:
-    widths: tuple[int, ...] = (16, 32, 64, 96, 128)  # the stem, then one stride-2 stage each
+    widths: tuple[int, ...] = (24, 48, 96, 128, 192)  # the stem, then one stride-2 stage each
     dropout: float = 0.2
 
 

@@ -1,7 +1,8 @@
 """Face crops for training and evaluation: detect, crop with the shared convention, check splits, write a manifest.
 
 Every crop comes from `realeyes.video.faces.face_crop` on the largest box `detect_faces` finds (in the frame, or
-inside an already-cropped face picture), so training and inference see the same framing. Crops are written as
+inside a face picture), so training and inference see the same framing; crops already in that framing (DFDC's,
+whose framing defines FACE_MARGIN) are only resized. Crops are written as
 PNG under WORKDIR/crops (never into the repository); WORKDIR/manifest.csv lists them with their split.
 """
 
@@ -22,7 +23,7 @@ from PIL import Image
 from realeyes.training.dataset import Sample, difference_hash, load_rgb, merge_near_duplicates
 from realeyes.training.faces.sources import SPLITS, FaceInput
 from realeyes.training.prepare import write_prepared
-from realeyes.video.faces import detect_faces, face_crop
+from realeyes.video.faces import FACE_CROP_SIZE, detect_faces, face_crop
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,10 @@ def pictures(item: FaceInput, config: FacePrepareConfig) -> Iterator[tuple[str, 
             yield stem, picture
 
 
-def largest_face_crop(rgb: np.ndarray) -> np.ndarray | None:
+def largest_face_crop(rgb: np.ndarray, framed: bool = False) -> np.ndarray | None:
+    """The served crop of the largest face; a picture that is already a face crop in that framing is resized."""
+    if framed:
+        return np.asarray(cv2.resize(rgb, (FACE_CROP_SIZE, FACE_CROP_SIZE), interpolation=cv2.INTER_AREA))
     boxes = detect_faces(rgb)
     return face_crop(rgb, boxes[0]) if boxes else None
 
@@ -77,7 +81,7 @@ def crop_inputs(inputs: list[FaceInput], folder: Path, config: FacePrepareConfig
         target_dir = folder / item.sample.source.replace("/", "-")
         target_dir.mkdir(parents=True, exist_ok=True)
         for name, rgb in pictures(item, config):
-            crop = largest_face_crop(rgb)
+            crop = largest_face_crop(rgb, item.framed)
             if crop is None:
                 missed[item.sample.source] += 1
                 continue

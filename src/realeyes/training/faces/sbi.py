@@ -4,7 +4,8 @@ Face swaps paste a generated face into a target frame; what they share is the bl
 and geometry steps along a face-shaped seam). Blending a face with a transformed copy of itself produces exactly
 that boundary, without any identity change, so a model trained on it learns seams rather than generators.
 We have no landmarks: the mask is a randomly deformed ellipse around the centre of the crop, where `face_crop`
-puts the detected box (the box fills 1 / (1 + 2 * margin) of the crop side).
+puts the face; its size is set as if the face box filled 1 / (1 + 2 * margin) of the crop side, so with
+INNER_FACE_MARGIN it covers the inner face (eyes, nose, mouth), the region face swaps replace.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from realeyes.video.faces import FACE_MARGIN
+INNER_FACE_MARGIN = 0.25
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,13 @@ class BlendConfig:
     contrast: tuple[float, float] = (0.9, 1.1)
 
 
-def face_mask(side: int, config: BlendConfig, rng: np.random.Generator, margin: float = FACE_MARGIN) -> np.ndarray:
+def face_mask(
+    side: int, config: BlendConfig, rng: np.random.Generator, margin: float = INNER_FACE_MARGIN
+) -> np.ndarray:
     """A soft float32 mask in [0, 1] (side x side): a deformed ellipse around the face, edge blurred."""
     box = side / (1 + 2 * margin)
     cx = side / 2 + rng.uniform(-config.shift, config.shift) * box
-    cy = side / 2 + rng.uniform(-config.shift, config.shift + 0.05) * box  # Haar boxes include the forehead
+    cy = side / 2 + rng.uniform(-config.shift, config.shift + 0.05) * box  # the eyes sit above the crop's centre
     ax, ay = rng.uniform(*config.axis_x) * box, rng.uniform(*config.axis_y) * box
     angles = np.linspace(0, 2 * np.pi, 64, endpoint=False)
     radius = np.ones_like(angles)

@@ -1,19 +1,24 @@
 """Which pictures the face-forgery pipeline reads, who is in them, and which split each person belongs to.
 
-Splits are by person (or source video), fixed by hand: there are only a few people, and their roles differ.
-Training sees real faces only (the fakes it learns from are self-blended, see sbi.py). The few labelled fakes
-(face swaps, DFDC) are never trained on and never used for model selection: they are test data, scored against
-real faces from the same videos. The FLUX fakes of the Ecuador set are whole generated images, not face swaps:
-they are an extra check ("extra" split) against the real photos of the one Ecuador person held out of training.
+The DFDC face crops (dfdc-faces224: 3,000 real videos and 3,000 face swaps made from them) are the labelled
+training data: split by source video cluster (a fake stays with the real video it was made from), near-identical
+real crops kept together. DFDC publishes no actor ids, so one actor can still appear in two splits; the labelled
+clips (faceswap-ndb796, dfdc-sample) are never trained on: they are the cross-dataset test. The Ecuador set's
+real photos add real faces to training (three people) and its FLUX fakes, whole generated images rather than
+swaps, are an extra check ("extra" split) against the one Ecuador person held out.
 """
 
 from __future__ import annotations
 
+import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from realeyes.training.dataset import FAKE, REAL, Sample, split_by_group
+import numpy as np
+from PIL import Image
+
+from realeyes.training.dataset import FAKE, REAL, Sample, difference_hash, merge_near_duplicates, split_by_group
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"}
@@ -23,6 +28,7 @@ SPLITS = ("train", "val", "test", "extra")
 ECUADOR_SPLITS = {"gonzalez": "train", "lasso": "train", "noboa": "train", "correa": "val"}
 
 LICENCES = {
+    "dfdc-faces224": "DFDC terms: research / non-commercial use only, no redistribution",
     "ecuador-flux-faces": "README says MIT (no LICENSE file); real photos are scraped news images",
     "faceswap-ndb796": "no licence file; research demo material (broadcast footage of public figures)",
     "dfdc-sample": "DFDC research terms (videos and crops); MIT for the source repository's code",
@@ -36,6 +42,7 @@ class FaceInput:
     sample: Sample
     split: str
     video: bool = False
+    framed: bool = False  # already a face crop in the served framing: used whole, no detection
 
 
 def _images(folder: Path) -> list[Path]:
@@ -100,10 +107,44 @@ def dfdc_inputs(root: Path) -> list[FaceInput]:
     return inputs
 
 
+# Fakes this close to their source (mean absolute difference at 64 px) are failed or tiny swaps (MANIFEST).
+MIN_SWAP_DIFFERENCE = 2.0
+DFDC_FRACTIONS = (0.7, 0.15, 0.15)
+SAME_PICTURE_BITS = 40  # of 256 dHash bits: real crops this close are the same recording (kept together)
+
+
+def dfdc_crop_inputs(root: Path, seed: int = 0) -> list[FaceInput]:
+    """dfdc-faces224: labelled real and face-swapped crops, split by source video cluster."""
+    rows = list(csv.DictReader((root / "labels.csv").open()))
+    kept = [
+        row
+        for row in rows
+        if row["label"] == "REAL" or float(row["mean_abs_diff_to_paired_real_64px"] or 0) >= MIN_SWAP_DIFFERENCE
+    ]
+    samples = [
+        Sample(
+            str(root / row["file"]),
+            FAKE if row["label"] == "FAKE" else REAL,
+            "dfdc-faces224",
+            "dfdc" if row["label"] == "FAKE" else "real",
+            f"dfdc-faces224/{row['cluster_original_real_video']}",
+        )
+        for row in kept
+    ]
+    reals = [sample for sample in samples if sample.label == REAL]
+    hashes = [difference_hash(np.asarray(Image.open(sample.path).convert("RGB"))) for sample in reals]
+    merged = merge_near_duplicates(reals, hashes, SAME_PICTURE_BITS)
+    group_of = {sample.group: twin.group for sample, twin in zip(reals, merged, strict=True)}
+    samples = [replace(sample, group=group_of.get(sample.group, sample.group)) for sample in samples]
+    assignment = split_by_group(samples, DFDC_FRACTIONS, seed)
+    return [FaceInput(sample, assignment[sample.group], framed=True) for sample in samples]
+
+
 def shared_face_inputs(shared: Path) -> list[FaceInput]:
     """Everything the face-forgery model uses from ../shared/data (missing sets are skipped)."""
     inputs: list[FaceInput] = []
     for relative, collect in (
+        ("faces/dfdc-faces224", dfdc_crop_inputs),
         ("faces/ecuador-flux-faces", ecuador_inputs),
         ("video/faceswap-ndb796", faceswap_inputs),
         ("video/dfdc-sample", dfdc_inputs),

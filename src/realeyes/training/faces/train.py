@@ -1,9 +1,11 @@
-"""Train the face-forgery CNN on real faces and self-blends of them: read top to bottom (config, data, loop).
+"""Train the face-forgery CNN on real face swaps and self-blends: read top to bottom (config, data, loop).
 
-Every batch holds pairs: a real crop and a self-blend of the same crop, each augmented independently with the
-same recipe, so the only class difference the model can use is the blend. People are drawn equally often,
-so the largest set cannot dominate. Model selection uses self-blends of the validation person, never the
-labelled fakes (those are test data).
+Every batch holds pairs drawn from one group (a source video cluster, or a person): a real crop and a fake of the
+same group, each augmented independently with the same recipe, so scene and identity are no class cue. The fake
+is one of the group's labelled face swaps, or (share `self_blend_share`, and always for groups without labelled
+fakes) a self-blend of the real crop, which teaches blending seams in general rather than DFDC's generators.
+Groups are drawn equally often. Model selection uses the validation split: its labelled fakes against its real
+crops when it has any, else self-blends of its real crops. Test crops and the labelled clips are never seen.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 import torch
 from torch.nn import functional
 
-from realeyes.training.dataset import REAL
+from realeyes.training.dataset import FAKE, REAL
 from realeyes.training.faces.augment import FaceAugmentConfig, augment_crop
 from realeyes.training.faces.heldout import VAL_VARIANTS, Crop, load_crops, self_blended_set
 from realeyes.training.faces.model import FaceForgeryNet, FaceNetConfig
@@ -39,6 +41,7 @@ class FaceTrainConfig:
     weight_decay: float = 1e-4
     warmup_steps: int = 100
     eval_every: int = 100  # steps between validation AUC checks: the learning curve
+    self_blend_share: float = 0.3  # of the fakes in groups that have labelled ones
     val_variants: int = VAL_VARIANTS
     seed: int = 0
     threads: int = 2
@@ -47,19 +50,23 @@ class FaceTrainConfig:
     augment: FaceAugmentConfig = field(default_factory=FaceAugmentConfig)
 
 
-class PersonSampler:
-    """Draw a person (group), then one of their crops: every person equally often."""
+class GroupSampler:
+    """Draw a group (every group equally often), then one of its real crops and one of its labelled fakes."""
 
     def __init__(self, crops: list[Crop], seed: int) -> None:
         self.rng = np.random.default_rng(seed)
-        self.people: dict[str, list[Crop]] = defaultdict(list)
+        self.reals: dict[str, list[Crop]] = defaultdict(list)
+        self.fakes: dict[str, list[Crop]] = defaultdict(list)
         for crop in crops:
-            self.people[crop.sample.group].append(crop)
-        self.names = sorted(self.people)
+            (self.fakes if crop.sample.label else self.reals)[crop.sample.group].append(crop)
+        self.names = sorted(self.reals)
 
-    def draw(self) -> Crop:
-        pool = self.people[self.names[int(self.rng.integers(len(self.names)))]]
-        return pool[int(self.rng.integers(len(pool)))]
+    def draw(self) -> tuple[Crop, Crop | None]:
+        """(real crop, a labelled fake of its group or None when the group has none)."""
+        name = self.names[int(self.rng.integers(len(self.names)))]
+        reals, fakes = self.reals[name], self.fakes.get(name, [])
+        fake = fakes[int(self.rng.integers(len(fakes)))] if fakes else None
+        return reals[int(self.rng.integers(len(reals)))], fake
 
 
 def to_tensor(crops: list[np.ndarray]) -> torch.Tensor:
@@ -67,16 +74,27 @@ def to_tensor(crops: list[np.ndarray]) -> torch.Tensor:
 
 
 def batch_of_pairs(
-    sampler: PersonSampler, config: FaceTrainConfig, rng: np.random.Generator
+    sampler: GroupSampler, config: FaceTrainConfig, rng: np.random.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(crops, labels): pairs of a real crop and its self-blend, each augmented independently."""
+    """(crops, labels): pairs of a real crop and a fake of its group, each augmented independently."""
     crops, labels = [], []
     for _ in range(config.batch_size // 2):
-        real = sampler.draw().rgb
-        blended, _ = self_blend(real, rng, config.blend)
-        crops += [augment_crop(real, config.augment, rng), augment_crop(blended, config.augment, rng)]
+        real, swap = sampler.draw()
+        if swap is None or rng.random() < config.self_blend_share:
+            fake, _ = self_blend(real.rgb, rng, config.blend)
+        else:
+            fake = swap.rgb
+        crops += [augment_crop(real.rgb, config.augment, rng), augment_crop(fake, config.augment, rng)]
         labels += [0.0, 1.0]
     return to_tensor(crops), torch.tensor(labels)
+
+
+def validation_set(manifest: Path, config: FaceTrainConfig) -> tuple[list[np.ndarray], np.ndarray]:
+    """Labelled validation fakes against validation reals, as stored; self-blends when there are no such fakes."""
+    reals, fakes = load_crops(manifest, "val", REAL), load_crops(manifest, "val", FAKE)
+    if fakes:
+        return [crop.rgb for crop in reals + fakes], np.array([crop.sample.label for crop in reals + fakes])
+    return self_blended_set(reals, config.val_variants, config.seed)
 
 
 def score(model: FaceForgeryNet, images: list[np.ndarray], batch: int = 64) -> np.ndarray:
@@ -103,15 +121,16 @@ def train(manifest: Path, output: Path, config: FaceTrainConfig) -> dict[str, ob
     """Optimise until the time budget or max_steps; keep the checkpoint with the best validation AUC."""
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
-    train_crops = load_crops(manifest, "train", REAL)
-    val_images, val_labels = self_blended_set(load_crops(manifest, "val", REAL), config.val_variants, config.seed)
+    train_crops = load_crops(manifest, "train")
+    val_images, val_labels = validation_set(manifest, config)
     log.info(
-        "train real crops %d (%d people), validation crops %d",
+        "train crops %d (%d labelled fakes, %d groups), validation crops %d",
         len(train_crops),
+        sum(c.sample.label for c in train_crops),
         len({c.sample.group for c in train_crops}),
         len(val_images),
     )
-    sampler = PersonSampler(train_crops, config.seed)
+    sampler = GroupSampler(train_crops, config.seed)
     rng = np.random.default_rng(config.seed + 1)
     model = FaceForgeryNet(config.model)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
