@@ -70,13 +70,23 @@ def test_face_crop_is_square_with_margin_and_pads_at_the_border() -> None:
     assert face_crop(frame, Box(0, 0, 60, 60), size=32).shape == (32, 32, 3)  # leaves the frame: reflected
 
 
-def test_aggregation_takes_the_most_suspicious_persistent_person() -> None:
-    def entry(faces: list[tuple[int, float]], frame_score: float = 0.2) -> dict:
-        return {"frame_score": frame_score, "faces": [{"track": t, "score": s} for t, s in faces]}
+def test_aggregation_speaks_for_the_main_subject_and_lists_everyone() -> None:
+    def entry(faces: list[tuple[int, float, int]], frame_score: float = 0.2) -> dict:
+        return {
+            "frame_score": frame_score,
+            "faces": [{"track": t, "score": s, "box": [0, 0, side, side]} for t, s, side in faces],
+        }
 
-    timeline = [entry([(0, 0.1), (1, 0.9)]), entry([(0, 0.2), (1, 0.8)]), entry([(0, 0.1), (2, 0.99)])]
+    # Track 0 is the large face in front; track 1 a small bystander; track 2 was seen once.
+    timeline = [
+        entry([(0, 0.1, 200), (1, 0.9, 60)]),
+        entry([(0, 0.2, 200), (1, 0.8, 60)]),
+        entry([(0, 0.15, 200), (2, 0.99, 300)]),
+    ]
     result = aggregate(timeline, face_threshold=0.5)
-    assert result.source == "faces" and result.score == pytest.approx(0.85)  # track 2 was seen once: ignored
+    assert result.source == "faces" and result.score == pytest.approx(0.15)
+    assert result.details["main_track"] == 0
+    assert {t["track"]: t["score"] for t in result.details["tracks"]} == {0: 0.15, 1: 0.85, 2: 0.99}
     assert result.details["frames_over_face_threshold"] == 1.0
     assert aggregate([entry([]), entry([], 0.6)], 0.5).source == "frames"
 
@@ -85,7 +95,10 @@ def test_a_few_odd_frames_do_not_make_a_real_face_look_swapped() -> None:
     real = [0.1] * 8 + [0.95, 0.99]  # eight ordinary frames, two blurred or turned ones the model dislikes
     swapped = [0.9] * 8 + [0.05, 0.1]  # a swap the model misses on two frames
     timeline = [
-        {"frame_score": None, "faces": [{"track": 0, "score": r}, {"track": 1, "score": s}]}
+        {
+            "frame_score": None,
+            "faces": [{"track": 0, "score": r, "box": [0, 0, 90, 90]}, {"track": 1, "score": s, "box": [0, 0, 80, 80]}],
+        }
         for r, s in zip(real, swapped, strict=True)
     ]
     tracks = {track["track"]: track["score"] for track in aggregate(timeline, 0.5).details["tracks"]}

@@ -37,6 +37,10 @@ def labelled_clips(shared: Path) -> list[tuple[Path, int, str]]:
     return clips
 
 
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 def _rounded(interval: tuple[float, float] | None) -> list[float] | None:
     return [round(bound, 4) for bound in interval] if interval else None
 
@@ -73,11 +77,11 @@ def evaluate_clips(model: FaceForgeryModel, shared: Path, settings: Settings | N
         "sampling_fps": analyzer.settings.video_fps,
         "n_real": len(reals),
         "n_fake": len(scored) - len(reals),
-        "clip_auc": roc_auc(labels, scores),
+        "clip_auc": _round(roc_auc(labels, scores)),
         "clip_auc_ci95": _rounded(auc_interval(labels, scores)),
         "real_clips_over_threshold": sum(score >= model.threshold for score in reals),
         "threshold": model.threshold,
-        "frame_level_face_auc": roc_auc(face_labels, face_scores),
+        "frame_level_face_auc": _round(roc_auc(face_labels, face_scores)),
         "frame_level_face_auc_ci95": _rounded(auc_interval(face_labels, face_scores)),
         "faces_scored": len(faces),
         "clips": rows,
