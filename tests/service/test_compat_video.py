@@ -103,7 +103,7 @@ def test_with_the_shipped_models_each_sample_carries_its_frames_score(make_clien
     # No face in these frames: each sample is the whole frame's classifier score.
     assert [sample["score"] for sample in body["frame_samples"]] == [e["frame_score"] for e in details["timeline"]]
     assert all(isinstance(sample["score"], float) for sample in body["frame_samples"])
-    assert body["version"] == details["models"]["face_forgery"] and body["version"].startswith("realeyes-sbi-face-")
+    assert body["version"] == details["models"]["face_forgery"] and body["version"].startswith("realeyes-face-swap-")
     assert details["aggregation"]["source"] == "frames"
     assert body["model_version"] == details["models"]["frame_classifier"]
 

@@ -16,6 +16,7 @@ from realeyes.errors import ModelUnavailable
 from realeyes.models import Registry, load_bundle
 from realeyes.models.bundle import CARD_FILE, MODEL_FILE, sha256_of
 from realeyes.models.face_forgery import FaceForgeryModel
+from realeyes.video.faces import FACE_MARGIN
 
 
 def mean_pixel_bundle(folder: Path, scale: float, bias: float) -> Path:
@@ -82,6 +83,7 @@ def test_the_promoted_model_loads_through_the_registry(tmp_path: Path) -> None:
 
 def test_the_shipped_face_forgery_model_scores_crops() -> None:
     model = FaceForgeryModel(Settings(models_dir=SHIPPED_MODELS))
-    assert model.bundle.card["input"] == {**model.bundle.card["input"], "crop": 128, "margin": 0.25}
+    assert model.bundle.card["input"] == {**model.bundle.card["input"], "crop": 128, "margin": FACE_MARGIN}
+    assert (model.crop, model.margin) == (128, FACE_MARGIN)  # served crops are framed like its training crops
     p_fake = model.probabilities([flat_crop(120), np.random.default_rng(0).integers(0, 256, (128, 128, 3), np.uint8)])
     assert p_fake.shape == (2,) and np.all((p_fake >= 0) & (p_fake <= 1))

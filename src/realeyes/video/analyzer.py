@@ -119,7 +119,7 @@ class VideoAnalyzer(Analyzer):
             )
             return self.evidence(summary=f"Video decoded ({seen}) but {lacking}.", details=details)
         if source == "faces":
-            summary = f"The face-forgery model gives {score:.0%} for the most suspicious face ({seen})."
+            summary = f"The face-forgery model gives {score:.0%} to the main face, over its frames ({seen})."
             label = "manipulated"
             # A bundle earns a say in the verdict through its card: "fusion_weight", set from video-level figures.
             # The shipped face model has none (it is at chance on real face swaps), so it is shown, not fused.
