@@ -8,6 +8,7 @@ import io
 import logging
 from typing import Any
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -61,7 +62,8 @@ class VideoAnalyzer(Analyzer):
             entry = self._frame_entry(sample, frame.index, frame.time, frame.rgb, tracker)
             timeline.append(entry)
             suspicion = max([f["score"] or 0.0 for f in entry["faces"]] + [entry["frame_score"] or 0.0])
-            keep = _keep_top(keep, (suspicion, frame.time, _small(frame.rgb)))
+            if len(keep) < SUSPICIOUS_FRAMES or suspicion > keep[-1][0]:  # thumbnails only for the kept frames
+                keep = _keep_top(keep, (suspicion, frame.time, _small(frame.rgb)))
             progress.report((sample + 1) / expected if expected else 0.0)
         if not timeline:
             return self.evidence(summary="No frame of the video could be decoded.", details={"meta": info.describe()})
@@ -171,7 +173,7 @@ def _meta(info: VideoInfo, timeline: list[dict[str, Any]], fps: float) -> dict[s
 
 def _small(rgb: np.ndarray) -> np.ndarray:
     height, width = fit_within(rgb.shape, THUMBNAIL_SIDE)
-    return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.BILINEAR))
+    return np.asarray(cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA))
 
 
 def _keep_top(

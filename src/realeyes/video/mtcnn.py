@@ -58,12 +58,11 @@ class Mtcnn:
 
     def detect(self, rgb: np.ndarray, min_face: int = 20) -> np.ndarray:
         """`min_face`: the smallest face side searched for, in px of `rgb` (P-Net's cost grows as it shrinks)."""
-        image = rgb.astype(np.float32)
-        boxes = self._propose(image, min_face)
+        boxes = self._propose(rgb, min_face)
         if len(boxes):
-            boxes = self._refine(image, boxes, stage=1, side=24)
+            boxes = self._refine(rgb, boxes, stage=1, side=24)
         if len(boxes):
-            boxes = self._refine(image, boxes, stage=2, side=48)
+            boxes = self._refine(rgb, boxes, stage=2, side=48)
         return boxes[np.argsort(-boxes[:, 4])] if len(boxes) else np.zeros((0, 5), np.float32)
 
     def _scales(self, height: int, width: int, min_face: int) -> list[float]:
@@ -77,11 +76,14 @@ class Mtcnn:
     def _propose(self, image: np.ndarray, min_face: int) -> np.ndarray:
         """Stage 1: candidate boxes from P-Net's 12 px sliding window (stride 2) over the pyramid."""
         height, width = image.shape[:2]
-        found = []
+        found, level = [], image
         for scale in self._scales(height, width, min_face):
+            # Each level from the previous one: a mild bilinear step barely aliases, and INTER_AREA at these
+            # fractional ratios cost more than P-Net itself.
             size = (int(np.ceil(width * scale)), int(np.ceil(height * scale)))
-            level = normalise(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
-            regression, probability = self._sessions[0].run(None, {"input_1": level.transpose(1, 0, 2)[None]})
+            level = cv2.resize(level, size, interpolation=cv2.INTER_LINEAR)
+            inputs = {"input_1": normalise(level).transpose(1, 0, 2)[None]}
+            regression, probability = self._sessions[0].run(None, inputs)
             columns, rows = np.nonzero(probability[0, :, :, 1] >= self.config.thresholds[0])
             if not len(columns):
                 continue
@@ -130,7 +132,7 @@ def square(boxes: np.ndarray) -> np.ndarray:
 
 
 def padded_crop(image: np.ndarray, box: np.ndarray, side: int) -> np.ndarray:
-    """The box's pixels (zeros where it leaves the image), resized to side x side."""
+    """The box's pixels (zeros where it leaves the image), resized to side x side, as float32."""
     x1, y1, x2, y2 = (int(v) for v in box[:4])
     height, width = image.shape[:2]
     canvas = np.zeros((max(1, y2 - y1 + 1), max(1, x2 - x1 + 1), 3), np.float32)
