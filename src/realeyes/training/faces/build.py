@@ -15,12 +15,12 @@ from realeyes.fusion import Thresholds
 from realeyes.models.bundle import CARD_FILE, MODEL_FILE, load_bundle
 from realeyes.models.face_forgery import TASK, FaceForgeryModel
 from realeyes.training.calibration import fit_platt
-from realeyes.training.dataset import FAKE, REAL
+from realeyes.training.dataset import FAKE
 from realeyes.training.export import render_card, write_bundle
 from realeyes.training.faces.clips import earned_fusion_weight, evaluate_clips, labelled_clips
 from realeyes.training.faces.evaluate import evaluate_faces, write_reports
 from realeyes.training.faces.export import export_onnx, load_checkpoint
-from realeyes.training.faces.heldout import VAL_VARIANTS, load_crops, self_blended_set
+from realeyes.training.faces.heldout import VAL_VARIANTS, validation_set
 from realeyes.training.faces.sources import LICENCES
 from realeyes.training.prepare import read_prepared
 from realeyes.video.faces import FACE_CROP_SIZE, FACE_MARGIN
@@ -201,12 +201,8 @@ def render_summary(card: dict[str, Any]) -> str:
 
 
 def calibrate(model: FaceForgeryModel, manifest: Path, seed: int) -> tuple[float, float]:
-    """Platt scaling on the validation split: its labelled fakes against its real crops, else self-blends."""
-    reals, fakes = load_crops(manifest, "val", REAL), load_crops(manifest, "val", FAKE)
-    if fakes:
-        crops = reals + fakes
-        return fit_platt(np.array([c.sample.label for c in crops]), model.logits([c.rgb for c in crops]))
-    images, labels = self_blended_set(reals, VAL_VARIANTS, seed)
+    """Platt scaling on the validation set the checkpoint was chosen on."""
+    images, labels = validation_set(manifest, VAL_VARIANTS, seed)
     return fit_platt(labels, model.logits(images))
 
 

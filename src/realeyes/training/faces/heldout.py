@@ -47,3 +47,12 @@ def self_blended_set(reals: list[Crop], variants: int, seed: int) -> tuple[list[
             images += [jpeg_roundtrip(crop.rgb, quality), jpeg_roundtrip(blended, quality)]
             labels += [REAL, FAKE]
     return images, np.array(labels)
+
+
+def validation_set(manifest: Path, variants: int, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """The validation split's labelled fakes against its real crops, as stored; self-blends of its real crops when
+    it has no labelled fakes. Model selection and calibration both read it."""
+    reals, fakes = load_crops(manifest, "val", REAL), load_crops(manifest, "val", FAKE)
+    if fakes:
+        return [crop.rgb for crop in reals + fakes], np.array([crop.sample.label for crop in reals + fakes])
+    return self_blended_set(reals, variants, seed)

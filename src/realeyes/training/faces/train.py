@@ -22,9 +22,8 @@ import numpy as np
 import torch
 from torch.nn import functional
 
-from realeyes.training.dataset import FAKE, REAL
 from realeyes.training.faces.augment import FaceAugmentConfig, augment_crop
-from realeyes.training.faces.heldout import VAL_VARIANTS, Crop, load_crops, self_blended_set
+from realeyes.training.faces.heldout import VAL_VARIANTS, Crop, load_crops, validation_set
 from realeyes.training.faces.model import FaceForgeryNet, FaceNetConfig
 from realeyes.training.faces.sbi import BlendConfig, self_blend
 from realeyes.training.metrics import roc_auc
@@ -89,14 +88,6 @@ def batch_of_pairs(
     return to_tensor(crops), torch.tensor(labels)
 
 
-def validation_set(manifest: Path, config: FaceTrainConfig) -> tuple[list[np.ndarray], np.ndarray]:
-    """Labelled validation fakes against validation reals, as stored; self-blends when there are no such fakes."""
-    reals, fakes = load_crops(manifest, "val", REAL), load_crops(manifest, "val", FAKE)
-    if fakes:
-        return [crop.rgb for crop in reals + fakes], np.array([crop.sample.label for crop in reals + fakes])
-    return self_blended_set(reals, config.val_variants, config.seed)
-
-
 def score(model: FaceForgeryNet, images: list[np.ndarray], batch: int = 64) -> np.ndarray:
     """Logits of crops, in evaluation mode."""
     model.eval()
@@ -122,7 +113,7 @@ def train(manifest: Path, output: Path, config: FaceTrainConfig) -> dict[str, ob
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     train_crops = load_crops(manifest, "train")
-    val_images, val_labels = validation_set(manifest, config)
+    val_images, val_labels = validation_set(manifest, config.val_variants, config.seed)
     log.info(
         "train crops %d (%d labelled fakes, %d groups), validation crops %d",
         len(train_crops),
