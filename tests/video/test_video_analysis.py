@@ -13,6 +13,7 @@ from realeyes import Engine
 from realeyes.cli import main
 from realeyes.config import Settings
 from realeyes.video.aggregate import aggregate
+from realeyes.video.analyzer import VideoAnalyzer
 from realeyes.video.faces import Box, FaceTracker, face_crop
 from service.conftest import make_client  # noqa: F401 - the fixture
 from video.video_media import encode_video
@@ -120,3 +121,15 @@ def test_videos_go_through_jobs_with_progress(make_client) -> None:  # type: ign
     analysis = client.get(f"/v1/analyses/{status['result']['items'][0]['analysis_id']}").json()
     assert analysis["media"]["kind"] == "video"
     assert len(video_evidence(analysis)["details"]["timeline"]) == 8
+
+
+def test_the_face_score_decides_only_with_the_weight_its_card_earned() -> None:
+    analyzer = VideoAnalyzer(Settings(models_dir=SHIPPED_MODELS))
+    assert analyzer.face_model is not None
+    meta = {"sampled_frames": 10, "frames_with_faces": 10, "complete": True}
+    shipped = analyzer._verdict_evidence(0.9, "faces", {"meta": meta})
+    assert analyzer.face_model.bundle.card["fusion_weight"] == 0.0  # the 8 labelled clips did not earn it one
+    assert shipped.weight == 0.0 and "Shown for review only" in shipped.summary
+    analyzer.face_model.bundle.card["fusion_weight"] = 1.0  # as a bundle that earned it would carry
+    earned = analyzer._verdict_evidence(0.9, "faces", {"meta": meta})
+    assert earned.weight == 1.0 and earned.label == "manipulated" and "review only" not in earned.summary

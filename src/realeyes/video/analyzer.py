@@ -123,11 +123,14 @@ class VideoAnalyzer(Analyzer):
         if source == "faces":
             summary = f"The face-forgery model gives {score:.0%} to the main face, over its frames ({seen})."
             label = "manipulated"
-            # A bundle earns a say in the verdict through its card: "fusion_weight", set from video-level figures.
-            # The shipped face model has none (it is at chance on real face swaps), so it is shown, not fused.
+            # A bundle earns a say in the verdict through its card's "fusion_weight", given only when labelled clips
+            # show it beats chance (training/faces/clips.py); until then its score is shown, not fused.
             weight = float(self.face_model.bundle.card.get("fusion_weight", 0.0)) if self.face_model else 0.0
             if weight == 0.0:
-                summary += " Shown for review only: this model is not reliable enough on real videos to decide."
+                summary += (
+                    " Shown for review only: labelled clips have not yet shown this model beats chance on real"
+                    " videos, so it does not decide the verdict."
+                )
         else:
             why = "no face-forgery model is loaded" if self.face_model is None else "no face was tracked"
             summary = f"{why.capitalize()} ({seen}); the image classifier gives {score:.0%} over the frames."
