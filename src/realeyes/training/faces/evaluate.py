@@ -47,8 +47,10 @@ def labelled_report(model: FaceForgeryModel, reals: list[Crop], fakes: list[Crop
     }
 
 
-def people(crops: list[Crop]) -> list[str]:
-    return sorted({crop.sample.group for crop in crops})
+def people(crops: list[Crop], listed: int = 6) -> str:
+    """The groups (people or source videos) of some crops: their names when few, else how many."""
+    groups = sorted({crop.sample.group for crop in crops})
+    return str(groups) if len(groups) <= listed else f"({len(groups)} groups)"
 
 
 def dataset_of(source: str) -> str:
