@@ -7,8 +7,8 @@ can look odd, so a person's score must not be driven by its worst frames:
 - the video's face score is the main subject's: the persistent track with the largest face area summed over its
   frames. Face swaps target the main face, while background faces are small, soft and often out of focus, which
   the model confuses with a swap's smoothing (DFDC's swapped training faces are blurrier than its real ones:
-  median Laplacian variance 54 against 74): on a real clip here a defocused bystander scored 0.88 while the
-  speaker scored 0.44. Every person's score is still listed;
+  median Laplacian variance 54 against 75, scripts/face_data_checks.py): on a real clip here a defocused
+  bystander scored 0.88 while the speaker scored 0.44. Every person's score is still listed;
 - the fraction of sampled frames with any face over the model's threshold is reported beside it.
 Without faces the whole-frame classifier's trimmed mean speaks instead (an image model: weaker on video)."""
 

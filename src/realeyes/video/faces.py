@@ -13,7 +13,7 @@ from realeyes.video.mtcnn import Mtcnn
 
 FACE_CROP_SIZE = 128  # the face-forgery model's input side
 # The crop is 0.88 of the detected box's side: the framing of the DFDC face crops the model trains on (their median
-# MTCNN box is 1.15 crop sides, benchmarks/face_detection.py's canvas), so served crops look like training crops.
+# MTCNN box is 1.16 crop sides: scripts/face_data_checks.py), so served crops look like training crops.
 FACE_MARGIN = -0.06
 MIN_FACE = 40  # px: smaller faces carry too little detail to judge
 DETECT_SIDE = 640  # frames are shrunk to this for detection (the detector's cost grows with area)
