@@ -221,3 +221,24 @@ def test_laundering_augmentation_crops_a_512_px_copy_of_either_class() -> None:
     # Downscaled about 2.7x before cropping: the crop is far smoother than a native crop of the noise image.
     native = augment(rgb, AugmentConfig(crop=160, jpeg_probability=0.0), np.random.default_rng(0))
     assert np.abs(np.diff(crop.astype(float), axis=1)).mean() < np.abs(np.diff(native.astype(float), axis=1)).mean()
+
+
+def test_a_source_held_out_of_training_is_scored_as_the_benchmark_scores_it(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from realeyes.cli import main
+
+    data, workdir = tmp_path / "data", tmp_path / "run"
+    write_data_folder(data)
+    prepare = ["data", "prepare", "--workdir", str(workdir), "--shared", str(data), "--reconstructions", "0"]
+    assert CliRunner().invoke(main, prepare).exit_code == 0
+    train = ["train", "--workdir", str(workdir), "--max-steps", "2", "--eval-every", "1", "--batch-size", "4"]
+    held_out = ["--hold-out-source", "ecuador-flux-faces", "--shared", str(data), "--threads", "1"]
+    result = CliRunner().invoke(main, [*train, *held_out])
+    assert result.exit_code == 0, result.output
+    history = json.loads((workdir / "classifier.history.json").read_text())
+    assert "ecuador-flux-faces" not in history["train_sources"]
+    assert "imagenet-sample" in history["train_sources"]
+    figures = history["held_out_source"]
+    assert all(0.0 <= figures[condition] <= 1.0 for condition in ("clean", "laundered", "hard"))
+    assert figures["selection"] == pytest.approx((figures["laundered"] + figures["hard"]) / 2)

@@ -11,7 +11,6 @@ removes the matches it explained, so a copy and its source are found as two dupl
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -70,18 +69,24 @@ def _matched_points(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if descriptors is None or len(keypoints) < MIN_MATCHES:
         return empty, empty
     points = np.array([k.pt for k in keypoints], np.float32) / factor
-    source, target = [], []
-    for index, candidates in enumerate(cv2.BFMatcher(cv2.NORM_L2).knnMatch(descriptors, descriptors, k=4)):
-        others = [m for m in candidates if m.trainIdx != index]
-        for match, following in itertools.pairwise(others):
-            if match.distance >= RATIO * following.distance:
-                break  # g2NN: every match up to the first ambiguous one
-            if np.linalg.norm(points[index] - points[match.trainIdx]) > MIN_SHIFT:
-                source.append(points[index])
-                target.append(points[match.trainIdx])
-    if not source:
-        return empty, empty
-    return np.array(source, np.float32), np.array(target, np.float32)
+    return _g2nn_pairs(descriptors, points)
+
+
+def _g2nn_pairs(descriptors: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every keypoint's matches among its three nearest others, in order of distance, up to the first that is not
+    clearly closer than the next (g2NN), kept when the two points are more than MIN_SHIFT apart."""
+    features = descriptors.astype(np.float32)
+    norms = np.einsum("ij,ij->i", features, features)
+    distance = np.sqrt(np.maximum(norms[:, None] + norms[None, :] - 2.0 * (features @ features.T), 0.0))
+    np.fill_diagonal(distance, np.inf)
+    nearest = np.argpartition(distance, 2, axis=1)[:, :3]
+    nearest = np.take_along_axis(nearest, np.argsort(np.take_along_axis(distance, nearest, 1), axis=1), 1)
+    ordered = np.take_along_axis(distance, nearest, 1)
+    clear = np.cumprod(ordered[:, :-1] < RATIO * ordered[:, 1:], axis=1).astype(bool)
+    rows, ranks = np.nonzero(clear)
+    source, target = points[rows], points[nearest[rows, ranks]]
+    apart = np.linalg.norm(source - target, axis=1) > MIN_SHIFT
+    return source[apart], target[apart]
 
 
 def _correlation(grey: np.ndarray, transform: np.ndarray) -> np.ndarray:

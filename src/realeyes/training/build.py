@@ -49,7 +49,9 @@ def build_classifier_bundle(
     model, saved = load_checkpoint(checkpoint)
     folder.mkdir(parents=True, exist_ok=True)
     parity = export_onnx(model, folder / "model.onnx", INFERENCE_CROP)
-    rows = read_prepared(manifest)
+    # A source held out of training chose the recipe (selection_source): it is in none of the card's splits.
+    held_out = set(saved["config"].get("hold_out_sources", ()))
+    rows = [(sample, split) for sample, split in read_prepared(manifest) if sample.source not in held_out]
     card: dict[str, Any] = {
         "name": "realeyes-npr-classifier",
         "version": version,
@@ -63,10 +65,10 @@ def build_classifier_bundle(
         "onnx_parity_max_abs_diff": parity,
         "training": {"steps": saved["step"], "config": saved["config"]},
         "training_data": _training_data(rows),
+        "selection_data": _selection_data(checkpoint, held_out),
         "synthetic": "Synthetic fakes: real training photos (centre crops) passed through the TAEF2 tiny "
         "autoencoder (FLUX.2 VAE approximation, MIT weights from ../shared/data/weights/taesd, re-implemented "
-        f"here), generator '{RECONSTRUCTION}'. Every training crop of both classes was re-encoded as JPEG at a "
-        "random quality 65-100 (90% of crops), so compression history is not a class cue.",
+        f"here), generator '{RECONSTRUCTION}'. {_augmentation_note(saved['config']['augment'])}",
         "metrics": {},
         "limitations": LIMITATIONS,
     }
@@ -153,6 +155,30 @@ def _calibrate(analyzer: ClassifierAnalyzer, samples: list[Any]) -> tuple[float,
             labels.append(sample.label)
             logits.append(float(values.mean()))
     return fit_platt(np.array(labels), np.array(logits))
+
+
+def _augmentation_note(augment: dict[str, Any]) -> str:
+    low, high = augment["jpeg_quality"]
+    note = (
+        f"Every training crop of both classes was re-encoded as JPEG at a random quality {low}-{high} "
+        f"({augment['jpeg_probability']:.0%} of crops), so compression history is not a class cue."
+    )
+    if augment.get("launder_probability"):
+        note += (
+            f" {augment['launder_probability']:.0%} of the crops of both classes were first laundered as platforms "
+            "do (short side resized to 512 px with a random kernel, JPEG q70-95: generalisation.launder)."
+        )
+    return note
+
+
+def _selection_data(checkpoint: Path, held_out: set[str]) -> dict[str, Any] | None:
+    """The training sources held out to choose the recipe on, and how this model ranks them (selection_source)."""
+    if not held_out:
+        return None
+    history_path = checkpoint.with_suffix(".history.json")
+    history = json.loads(history_path.read_text()) if history_path.is_file() else {}
+    licences = {name: SOURCES[name].licence for name in sorted(held_out) if name in SOURCES}
+    return {"sources": licences, "auc": history.get("held_out_source")}
 
 
 def _training_data(rows: list[Any]) -> list[str]:

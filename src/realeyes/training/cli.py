@@ -86,6 +86,15 @@ def prepare_command(
 @click.option("--eval-every", type=int, default=150, show_default=True)
 @click.option("--hold-out", multiple=True, help="Leave generators with this name prefix out of training.")
 @click.option("--launder", type=float, default=0.0, show_default=True, help="Share of crops laundered first.")
+@click.option(
+    "--hold-out-source",
+    "hold_out_sources",
+    multiple=True,
+    type=click.Choice(["camera-exif", "ecuador-flux-faces", "imagenet-sample"]),
+    help="Leave this training source out, then score it as the benchmark does (the figure to choose recipes on).",
+)
+@click.option("--shared", type=click.Path(path_type=Path), default=DEFAULT_SHARED, show_default=True)
+@click.option("--threads", type=int, default=2, show_default=True, help="Torch threads.")
 def train_command(
     workdir: Path,
     minutes: float,
@@ -94,11 +103,17 @@ def train_command(
     eval_every: int,
     hold_out: tuple[str, ...],
     launder: float,
+    hold_out_sources: tuple[str, ...],
+    shared: Path,
+    threads: int,
 ) -> None:
-    """Train the classifier on WORKDIR/manifest.csv; writes WORKDIR/classifier.pt and its learning curve."""
+    """Train the classifier on WORKDIR/manifest.csv; writes WORKDIR/classifier.pt and its learning curve
+    (with --hold-out-source, also the held-out source's AUC per benchmark condition under `held_out_source`)."""
     require_training_extra()
     from realeyes.mlops import tracking
     from realeyes.training.augment import AugmentConfig
+    from realeyes.training.export import load_checkpoint
+    from realeyes.training.selection_source import selection_scores
     from realeyes.training.train_classifier import TrainConfig, train
 
     logging.getLogger("realeyes").setLevel(logging.INFO)
@@ -107,10 +122,19 @@ def train_command(
         max_steps=max_steps,
         batch_size=batch_size,
         eval_every=eval_every,
+        threads=threads,
         hold_out=hold_out,
+        hold_out_sources=hold_out_sources,
         augment=AugmentConfig(launder_probability=launder),
     )
-    history = train(workdir / "manifest.csv", workdir / "classifier.pt", config)
+    output = workdir / "classifier.pt"
+    history = train(workdir / "manifest.csv", output, config)
+    if hold_out_sources:
+        model, _ = load_checkpoint(output)
+        history["held_out_source"] = selection_scores(
+            model, shared, hold_out_sources, config.eval_crop, config.eval_crops
+        )
+        output.with_suffix(".history.json").write_text(json.dumps(history, indent=2))
     tracking.track_training(workdir, tracking.CLASSIFIER_EXPERIMENT, asdict(config), history)
     click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
 

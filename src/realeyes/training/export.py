@@ -68,6 +68,11 @@ def render_card(card: dict[str, Any]) -> str:
     lines += ["## Input", "", "```json", json.dumps(card["input"], indent=2), "```", ""]
     lines += [f"Threshold {card['threshold']}; calibration {json.dumps(card['calibration'])}.", ""]
     lines += ["## Training data", ""] + [f"- {item}" for item in card["training_data"]] + [""]
+    if selection := card.get("selection_data"):
+        lines += ["## Held out of training to choose the recipe on", ""]
+        lines += [f"- {name}: licence {licence}" for name, licence in selection["sources"].items()]
+        auc = json.dumps(selection["auc"])
+        lines += ["", f"AUC on them, scored as the generalisation benchmark scores: `{auc}`", ""]
     lines += ["## What was synthetic", "", card["synthetic"], ""]
     lines += ["## Metrics", "", "Held-out data only; see each block's `data` for exactly what it was measured on.", ""]
     lines += ["```json", json.dumps(card["metrics"], indent=2), "```", ""]

@@ -44,6 +44,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     hold_out: tuple[str, ...] = ()  # generator name prefixes left out of training (cross-generator tests)
+    hold_out_sources: tuple[str, ...] = ()  # whole training sources left out (selection_source scores them)
     model: ClassifierConfig = field(default_factory=ClassifierConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -112,9 +113,10 @@ def train(manifest: Path, output: Path, config: TrainConfig) -> dict[str, object
     torch.set_num_threads(config.threads)
     min_side = max(config.augment.crop, config.eval_crop)
 
-    # Held-out generators are left out of training and of model selection alike.
+    # Held-out generators and sources are left out of training and of checkpoint selection alike.
     def kept(image: LoadedImage) -> bool:
-        return not image.sample.generator.startswith(config.hold_out or ("\0",))
+        held_out = image.sample.generator.startswith(config.hold_out or ("\0",))
+        return not held_out and image.sample.source not in config.hold_out_sources
 
     train_images = [image for image in load_split(manifest, "train", min_side) if kept(image)]
     val_images = [image for image in load_split(manifest, "val", min_side) if kept(image)]
@@ -164,6 +166,7 @@ def train(manifest: Path, output: Path, config: TrainConfig) -> dict[str, object
     history = {
         "steps": step,
         "best_val_auc": best_auc,
+        "train_sources": sorted({image.sample.source for image in train_images}),
         "curve": curve,
         "minutes": round((time.monotonic() - started) / 60, 2),
     }

@@ -1,0 +1,68 @@
+"""How a classifier ranks a whole source it never trained on: the figure its training choices are made on.
+
+A choice between training recipes (e.g. how much laundering augmentation) must not be made on the validation
+split of the training sources (it rewards their quirks) nor on the generalisation benchmark's test folds (that
+would be choosing on the test score). So a source is held out of training (`realeyes train --hold-out-source`),
+and this module scores its images the way the benchmark does (as they are, laundered, hard real photos against
+laundered generated ones; `generalisation.scores.condition_inputs`) and the way the classifier is served (grid
+crops at native resolution, mean logit).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from realeyes.imaging import GRID, grid_crops
+from realeyes.training.generalisation.catalog import benchmark_catalog
+from realeyes.training.generalisation.launder import read_oriented
+from realeyes.training.generalisation.scores import condition_inputs
+from realeyes.training.metrics import roc_auc
+from realeyes.training.model import ResidualClassifier
+
+# A training source (catalog.SOURCES) and the benchmark sources its images are filed under.
+BENCHMARK_SOURCES = {
+    "ecuador-flux-faces": ("ecuador-news-photos", "flux1-dev-lora"),
+    "imagenet-sample": ("imagenet-sample",),
+    "camera-exif": ("camera-exif",),
+}
+
+
+def selection_scores(
+    model: ResidualClassifier, shared: Path, sources: tuple[str, ...], crop: int, crops: int
+) -> dict[str, float | None]:
+    """AUC per benchmark condition on the held-out training `sources`, and `selection`: mean of laundered and
+    hard (the conditions users meet, EVALUATION.md)."""
+    wanted = {name for source in sources for name in BENCHMARK_SOURCES.get(source, ())}
+    images = [image for image in benchmark_catalog(shared) if image.source in wanted]
+    rows: dict[str, list[tuple[int, float]]] = {"clean": [], "laundered": [], "hard": []}
+    model.eval()
+    with torch.inference_mode():
+        for image in images:
+            for item in condition_inputs(image):
+                rows[item.condition].append((image.label, _mean_logit(model, item.data, crop, crops)))
+    fakes = [row for row in rows["laundered"] if row[0]]
+    figures = {
+        "clean": _auc(rows["clean"]),
+        "laundered": _auc(rows["laundered"]),
+        "hard": _auc(rows["hard"] + fakes),  # hard real photos ranked against laundered generated images
+    }
+    usable = [figures["laundered"], figures["hard"]]
+    figures["selection"] = None if None in usable else float(np.mean(usable))  # type: ignore[arg-type]
+    return figures
+
+
+def _mean_logit(model: ResidualClassifier, data: bytes, crop: int, crops: int) -> float:
+    rgb = read_oriented(data)
+    size = min(crop, *rgb.shape[:2]) // GRID * GRID
+    batch = torch.from_numpy(np.stack(grid_crops(rgb, size, crops))).permute(0, 3, 1, 2).float().div_(255.0)
+    return float(model(batch).mean())
+
+
+def _auc(rows: list[tuple[int, float]]) -> float | None:
+    if not rows:
+        return None
+    labels, scores = zip(*rows, strict=True)
+    return roc_auc(np.array(labels), np.array(scores))
