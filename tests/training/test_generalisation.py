@@ -242,3 +242,13 @@ def test_a_source_held_out_of_training_is_scored_as_the_benchmark_scores_it(tmp_
     figures = history["held_out_source"]
     assert all(0.0 <= figures[condition] <= 1.0 for condition in ("clean", "laundered", "hard"))
     assert figures["selection"] == pytest.approx((figures["laundered"] + figures["hard"]) / 2)
+
+
+def test_hardening_augmentation_changes_the_crop_and_keeps_its_shape() -> None:
+    from realeyes.training.augment import AugmentConfig, augment
+
+    rgb = photo(400, 500)
+    hardened = augment(rgb, AugmentConfig(crop=160, harden_probability=1.0), np.random.default_rng(0))
+    plain = augment(rgb, AugmentConfig(crop=160), np.random.default_rng(0))
+    assert hardened.shape == plain.shape == (160, 160, 3) and hardened.dtype == np.uint8
+    assert not np.array_equal(hardened, plain)

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from realeyes.imaging import GRID
-from realeyes.training.generalisation.launder import launder
+from realeyes.training.generalisation.launder import harden, launder
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class AugmentConfig:
     # Platform-style laundering (generalisation.launder: short side to 512 px with a random kernel, JPEG q70-95)
     # before cropping, for both classes alike; 0 keeps the native-resolution training of the shipped 0.1.0.
     launder_probability: float = 0.0
+    # One of the benchmark's hard pipelines (generalisation.launder.harden: upscaled, denoised, low-light,
+    # recompressed) applied to the crop, for both classes alike: such processing must not read as either class.
+    harden_probability: float = 0.0
 
 
 def jpeg_roundtrip(rgb: np.ndarray, quality: int) -> np.ndarray:
@@ -55,6 +58,14 @@ def random_crop(rgb: np.ndarray, size: int, rng: np.random.Generator) -> np.ndar
 
 def augment(rgb: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
     """One training crop (uint8 RGB, config.crop square) from a full image at least config.crop on each side."""
+    crop = _crop(rgb, config, rng)
+    # Drawn only when enabled, so that recipes without it keep their random sequence.
+    if config.harden_probability and rng.random() < config.harden_probability:
+        crop = harden(crop, rng)[1]
+    return np.ascontiguousarray(crop)
+
+
+def _crop(rgb: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < config.launder_probability:
         return random_crop(decode_jpeg(launder(rgb, rng)), config.crop, rng)
     if rng.random() < config.rescale_probability:

@@ -86,6 +86,7 @@ def prepare_command(
 @click.option("--eval-every", type=int, default=150, show_default=True)
 @click.option("--hold-out", multiple=True, help="Leave generators with this name prefix out of training.")
 @click.option("--launder", type=float, default=0.0, show_default=True, help="Share of crops laundered first.")
+@click.option("--harden", type=float, default=0.0, show_default=True, help="Share of crops through a hard pipeline.")
 @click.option(
     "--hold-out-source",
     "hold_out_sources",
@@ -103,6 +104,7 @@ def train_command(
     eval_every: int,
     hold_out: tuple[str, ...],
     launder: float,
+    harden: float,
     hold_out_sources: tuple[str, ...],
     shared: Path,
     threads: int,
@@ -125,7 +127,7 @@ def train_command(
         threads=threads,
         hold_out=hold_out,
         hold_out_sources=hold_out_sources,
-        augment=AugmentConfig(launder_probability=launder),
+        augment=AugmentConfig(launder_probability=launder, harden_probability=harden),
     )
     output = workdir / "classifier.pt"
     history = train(workdir / "manifest.csv", output, config)
