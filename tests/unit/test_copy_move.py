@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 import pytest
@@ -56,3 +58,25 @@ def test_a_rotated_and_rescaled_copy_is_found(photo: np.ndarray) -> None:
 def test_an_untouched_photo_and_a_flat_image_have_no_duplicates(photo: np.ndarray) -> None:
     assert find_duplicates(photo) == []
     assert find_duplicates(np.full((64, 64, 3), 128, np.uint8)) == []
+
+
+def test_vectorised_matching_keeps_the_pairs_of_a_brute_force_g2nn_search() -> None:
+    from realeyes.analyzers._copy_move import MIN_SHIFT, RATIO, _g2nn_pairs
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(40, 128)).astype(np.float32)
+    # Near-copies of a few descriptors make clear matches; the rest are ambiguous or far.
+    descriptors = np.vstack([base, base[:10] + rng.normal(scale=0.05, size=(10, 128)).astype(np.float32)])
+    points = rng.uniform(0, 400, size=(50, 2)).astype(np.float32)
+    expected = set()
+    for index, candidates in enumerate(cv2.BFMatcher(cv2.NORM_L2).knnMatch(descriptors, descriptors, k=4)):
+        others = [m for m in candidates if m.trainIdx != index]
+        for match, following in itertools.pairwise(others):
+            if match.distance >= RATIO * following.distance:
+                break
+            if np.linalg.norm(points[index] - points[match.trainIdx]) > MIN_SHIFT:
+                expected.add((index, match.trainIdx))
+    source, target = _g2nn_pairs(descriptors, points)
+    index_of = {tuple(point): i for i, point in enumerate(points.tolist())}
+    found = {(index_of[tuple(s)], index_of[tuple(t)]) for s, t in zip(source.tolist(), target.tolist(), strict=True)}
+    assert found == expected and len(expected) >= 10

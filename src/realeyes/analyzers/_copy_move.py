@@ -77,11 +77,11 @@ def _g2nn_pairs(descriptors: np.ndarray, points: np.ndarray) -> tuple[np.ndarray
     clearly closer than the next (g2NN), kept when the two points are more than MIN_SHIFT apart."""
     features = descriptors.astype(np.float32)
     norms = np.einsum("ij,ij->i", features, features)
-    distance = np.sqrt(np.maximum(norms[:, None] + norms[None, :] - 2.0 * (features @ features.T), 0.0))
-    np.fill_diagonal(distance, np.inf)
-    nearest = np.argpartition(distance, 2, axis=1)[:, :3]
-    nearest = np.take_along_axis(nearest, np.argsort(np.take_along_axis(distance, nearest, 1), axis=1), 1)
-    ordered = np.take_along_axis(distance, nearest, 1)
+    squared = norms[:, None] + norms[None, :] - 2.0 * (features @ features.T)  # squared distances: same order
+    np.fill_diagonal(squared, np.inf)
+    nearest = np.argpartition(squared, 2, axis=1)[:, :3]
+    nearest = np.take_along_axis(nearest, np.argsort(np.take_along_axis(squared, nearest, 1), axis=1), 1)
+    ordered = np.sqrt(np.maximum(np.take_along_axis(squared, nearest, 1), 0.0))
     clear = np.cumprod(ordered[:, :-1] < RATIO * ordered[:, 1:], axis=1).astype(bool)
     rows, ranks = np.nonzero(clear)
     source, target = points[rows], points[nearest[rows, ranks]]
