@@ -252,3 +252,11 @@ def test_hardening_augmentation_changes_the_crop_and_keeps_its_shape() -> None:
     plain = augment(rgb, AugmentConfig(crop=160), np.random.default_rng(0))
     assert hardened.shape == plain.shape == (160, 160, 3) and hardened.dtype == np.uint8
     assert not np.array_equal(hardened, plain)
+
+
+def test_the_train_command_offers_exactly_the_sources_that_can_be_scored_held_out() -> None:
+    from realeyes.training.cli import train_command
+    from realeyes.training.selection_source import BENCHMARK_SOURCES
+
+    option = next(p for p in train_command.params if p.name == "hold_out_sources")
+    assert set(option.type.choices) == set(BENCHMARK_SOURCES)  # type: ignore[attr-defined]

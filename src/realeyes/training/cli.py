@@ -91,7 +91,7 @@ def prepare_command(
     "--hold-out-source",
     "hold_out_sources",
     multiple=True,
-    type=click.Choice(["camera-exif", "ecuador-flux-faces", "imagenet-sample"]),
+    type=click.Choice(["ecuador-flux-faces"]),  # selection_source.BENCHMARK_SOURCES (imported lazily, with torch)
     help="Leave this training source out, then score it as the benchmark does (the figure to choose recipes on).",
 )
 @click.option("--shared", type=click.Path(path_type=Path), default=DEFAULT_SHARED, show_default=True)

@@ -22,12 +22,8 @@ from realeyes.training.generalisation.scores import condition_inputs
 from realeyes.training.metrics import roc_auc
 from realeyes.training.model import ResidualClassifier
 
-# A training source (catalog.SOURCES) and the benchmark sources its images are filed under.
-BENCHMARK_SOURCES = {
-    "ecuador-flux-faces": ("ecuador-news-photos", "flux1-dev-lora"),
-    "imagenet-sample": ("imagenet-sample",),
-    "camera-exif": ("camera-exif",),
-}
+# Training sources (catalog.SOURCES) that hold both classes, and the benchmark sources their images are filed under.
+BENCHMARK_SOURCES = {"ecuador-flux-faces": ("ecuador-news-photos", "flux1-dev-lora")}
 
 
 def selection_scores(
