@@ -168,6 +168,11 @@ def _augmentation_note(augment: dict[str, Any]) -> str:
             f" {augment['launder_probability']:.0%} of the crops of both classes were first laundered as platforms "
             "do (short side resized to 512 px with a random kernel, JPEG q70-95: generalisation.launder)."
         )
+    if augment.get("harden_probability"):
+        note += (
+            f" {augment['harden_probability']:.0%} of the crops of both classes went through one of the "
+            "benchmark's hard pipelines (upscaled, denoised, low-light, recompressed: generalisation.launder)."
+        )
     return note
 
 

@@ -21,6 +21,7 @@ from realeyes.training.generalisation.launder import read_oriented
 from realeyes.training.generalisation.scores import condition_inputs
 from realeyes.training.metrics import roc_auc
 from realeyes.training.model import ResidualClassifier
+from realeyes.training.train_classifier import to_tensor
 
 # Training sources (catalog.SOURCES) that hold both classes, and the benchmark sources their images are filed under.
 BENCHMARK_SOURCES = {"ecuador-flux-faces": ("ecuador-news-photos", "flux1-dev-lora")}
@@ -53,8 +54,7 @@ def selection_scores(
 def _mean_logit(model: ResidualClassifier, data: bytes, crop: int, crops: int) -> float:
     rgb = read_oriented(data)
     size = min(crop, *rgb.shape[:2]) // GRID * GRID
-    batch = torch.from_numpy(np.stack(grid_crops(rgb, size, crops))).permute(0, 3, 1, 2).float().div_(255.0)
-    return float(model(batch).mean())
+    return float(model(to_tensor(grid_crops(rgb, size, crops))).mean())
 
 
 def _auc(rows: list[tuple[int, float]]) -> float | None:
