@@ -46,7 +46,7 @@ def identity() -> samples.SigningIdentity:
 @pytest.fixture
 def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Analyzers registered by a test disappear after it."""
-    monkeypatch.setattr(_registry, "_FACTORIES", dict(_registry._FACTORIES))
+    monkeypatch.setattr(_registry, "_FACTORIES", _registry._factories())  # built-ins loaded first: kept after
 
 
 @pytest.fixture(scope="session")

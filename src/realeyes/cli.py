@@ -5,9 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import re
+import os
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,10 @@ from rich.table import Table
 
 from realeyes import __version__
 from realeyes.analyzers import create, describe_analyzers
+from realeyes.application.settings import unknown_variables
 from realeyes.config import Settings
 from realeyes.errors import RealEyesError
-from realeyes.report import CSV_COLUMNS, csv_row
+from realeyes.report import CSV_COLUMNS, csv_row, terminal_safe
 from realeyes.scan import ScanOptions, default_workers, expand_paths, scan_files
 
 EXIT_OK = 0
@@ -30,8 +30,6 @@ EXIT_USAGE = 2  # click's own code for bad arguments
 EXIT_FILE_FAILED = 3  # at least one file could not be analysed (each has its own error record)
 
 _LABEL_STYLES = {"ai-generated": "bold red", "manipulated": "bold yellow", "authentic": "bold green"}
-# ANSI/VT escape sequences: CSI (colours, cursor moves), OSC (titles, hyperlinks) and two-character escapes.
-_ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,6 +38,8 @@ _ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1
 def main(verbose: int) -> None:
     """RealEyes: is this image authentic, AI-generated or manipulated — and where and why."""
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)], stream=sys.stderr)
+    for warning in unknown_variables(os.environ):
+        click.echo(f"warning: {terminal_safe(warning)}", err=True)
 
 
 @main.command()
@@ -149,22 +149,6 @@ def _print_table(records: list[dict[str, Any]]) -> None:
         why = " ".join(record["reasons"][: 2 if label == "inconclusive" else 1])
         table.add_row(path, styled, f"{record['p_fake']:.2f}", markup_safe(why))
     Console().print(table)
-
-
-def terminal_safe(value: object) -> str:
-    """Text that came from files (names, signer names, messages) without ANSI escape sequences or other control
-    characters: each such character becomes '?' (tabs and newlines a space), so nothing reaches the terminal
-    that it would act on. Undecodable bytes in file names (surrogates) become '?' as well."""
-    text = _ANSI_ESCAPE.sub("", str(value))
-    return "".join(_printable(ch) for ch in text)
-
-
-def _printable(ch: str) -> str:
-    if ch in "\t\n\r":
-        return " "
-    if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") and ch != "\u200d":  # ZWJ joins emoji
-        return "?"
-    return ch
 
 
 def markup_safe(value: object) -> str:

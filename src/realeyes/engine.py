@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-import realeyes
+from realeyes import __version__
 from realeyes.analyzers import Analyzer, ErrorInfo, Evidence, Map, create, list_analyzers
 from realeyes.config import Settings
 from realeyes.errors import MediaError, ModelUnavailable
@@ -89,7 +89,7 @@ class Engine:
 
     @property
     def versions(self) -> dict[str, str]:
-        versions = {"realeyes": realeyes.__version__, **{a.name: a.version for a in self.analyzers}}
+        versions = {"realeyes": __version__, **{a.name: a.version for a in self.analyzers}}
         versions.update({f"{a.name}.model": a.model_version for a in self.analyzers if a.model_version})
         if self.fusion.fitted_on:
             versions["fusion"] = self.fusion.fitted_on

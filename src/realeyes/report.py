@@ -1,7 +1,10 @@
-"""The machine-readable scan record: a stable contract other tools parse (documented in docs/OUTPUT.md)."""
+"""What a scan reports: the machine-readable record, a stable contract other tools parse (documented in
+docs/OUTPUT.md), and text from files made safe to print on a terminal."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from realeyes.verdict import Verdict
@@ -48,3 +51,23 @@ def csv_row(record: dict[str, Any]) -> dict[str, Any]:
         "error_code": error.get("code", ""),
         "error_message": error.get("message", ""),
     }
+
+
+# ANSI/VT escape sequences: CSI (colours, cursor moves), OSC (titles, hyperlinks) and two-character escapes.
+_ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+
+
+def terminal_safe(value: object) -> str:
+    """Text that came from files (names, signer names, messages) without ANSI escape sequences or other control
+    characters: each such character becomes '?' (tabs and newlines a space), so nothing reaches the terminal
+    that it would act on. Undecodable bytes in file names (surrogates) become '?' as well."""
+    text = _ANSI_ESCAPE.sub("", str(value))
+    return "".join(_printable(ch) for ch in text)
+
+
+def _printable(ch: str) -> str:
+    if ch in "\t\n\r":
+        return " "
+    if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") and ch != "\u200d":  # ZWJ joins emoji
+        return "?"
+    return ch

@@ -16,7 +16,7 @@ from realeyes.engine import Engine
 from realeyes.errors import RealEyesError
 from realeyes.imaging import map_to_png
 from realeyes.media import sniff_format
-from realeyes.report import error_record, verdict_record
+from realeyes.report import error_record, terminal_safe, verdict_record
 from realeyes.verdict import Verdict
 
 log = logging.getLogger(__name__)
@@ -128,8 +128,6 @@ def _scan_one(job: tuple[str, str]) -> dict[str, Any]:
     except RealEyesError as exc:
         return error_record(path, exc.code, str(exc), _engine.thresholds.ai_generated)
     except Exception as exc:  # a bug or resource failure must not stop a batch: report it for this file
-        from realeyes.cli import terminal_safe  # here: realeyes.cli imports this module
-
         # The file name is whatever the folder holds: no ANSI or control characters reach the operator's terminal.
         log.error("unexpected failure on %s: %s", terminal_safe(path), terminal_safe(repr(exc)))
         log.debug("traceback for %s", terminal_safe(path), exc_info=True)

@@ -14,9 +14,9 @@ import yaml
 from fastapi.testclient import TestClient
 
 from deploy.tools import DEPLOY, explain, run, tool
+from realeyes.application.settings import ServiceSettings
 from realeyes.config import Settings
 from realeyes.service.app import create_app
-from realeyes.service.settings import ServiceSettings
 
 GRAFANA = DEPLOY / "grafana"
 DASHBOARD = GRAFANA / "dashboards" / "realeyes.json"

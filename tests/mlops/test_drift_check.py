@@ -16,13 +16,13 @@ from PIL import Image
 
 from conftest import SHIPPED_MODELS
 from realeyes import samples
+from realeyes.application.analyses import Analyses
+from realeyes.application.settings import ServiceSettings
+from realeyes.application.storage import FileStore
 from realeyes.cli import main
 from realeyes.config import Settings
 from realeyes.mlops.monitor import engine_serving
-from realeyes.service.analyses import Analyses
 from realeyes.service.app import create_app
-from realeyes.service.settings import ServiceSettings
-from realeyes.service.storage import FileStore
 from realeyes.store import Database
 
 BUNDLE = "classifier/realeyes-npr-classifier-0.1.0"

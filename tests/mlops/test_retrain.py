@@ -16,11 +16,11 @@ from PIL import Image
 pytest.importorskip("torch")
 
 from realeyes import samples
+from realeyes.application.analyses import Analyses
+from realeyes.application.storage import FileStore
 from realeyes.cli import main
 from realeyes.config import Settings
 from realeyes.engine import Engine
-from realeyes.service.analyses import Analyses
-from realeyes.service.storage import FileStore
 from realeyes.store import Database, Feedback
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from realeyes.mlops import tracking
+from realeyes.training import tracking
 
 pytest.importorskip("mlflow")
 
@@ -64,7 +64,7 @@ def test_a_store_that_fails_is_a_warning_not_an_error(
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the store's folder should be")
     monkeypatch.setenv("REALEYES_TRACKING_URI", f"sqlite:///{blocked / 'mlflow.db'}")
-    with caplog.at_level(logging.WARNING, logger="realeyes.mlops.tracking"):
+    with caplog.at_level(logging.WARNING, logger="realeyes.training.tracking"):
         tracking.track_training(tmp_path, "test-experiment", {}, {"curve": []})
     assert "experiment tracking failed" in caplog.text
     assert not (tmp_path / tracking.RUN_FILE).exists()

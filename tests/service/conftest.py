@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from realeyes.application.settings import ServiceSettings
 from realeyes.config import Settings
 from realeyes.service.app import create_app
-from realeyes.service.settings import ServiceSettings
 
 POSTGRES_URL = os.environ.get("REALEYES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("REALEYES_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from realeyes.application.settings import ServiceSettings
 from realeyes.service.auth import create_key, revoke_key
-from realeyes.service.settings import ServiceSettings
 from service.service_media import jpeg_bytes
 
 

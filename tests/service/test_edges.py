@@ -20,10 +20,10 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from realeyes.application.settings import ServiceSettings
+from realeyes.application.storage import FileStore
 from realeyes.cli import main
 from realeyes.service.auth import MAX_KEY_NAME, create_key, lookup_key, revoke_key
-from realeyes.service.settings import ServiceSettings
-from realeyes.service.storage import FileStore
 from realeyes.store import Database, Job
 from service.conftest import ClientFactory
 from service.jobs_helpers import finished, wait_for

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
+from realeyes.application.settings import ServiceSettings
 from realeyes.service.auth import create_key
 from realeyes.service.deps import GatedRoute, caller_scope
-from realeyes.service.settings import ServiceSettings
 from realeyes.store import Database
 from service.conftest import ClientFactory
 from service.live_server import running_server

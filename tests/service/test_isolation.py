@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from realeyes.application.isolation import AnalysisPool
 from realeyes.config import Settings
 from realeyes.errors import PoolClosed
-from realeyes.service.isolation import AnalysisPool
 from realeyes.store import Database, Job
 from service.conftest import ClientFactory
 from service.jobs_helpers import submit, wait_for

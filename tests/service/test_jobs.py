@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from realeyes.service.settings import ServiceSettings
-from realeyes.service.storage import FileStore
+from realeyes.application.settings import ServiceSettings
+from realeyes.application.storage import FileStore
 from realeyes.store import Database, Job
 from service.jobs_helpers import finished, submit, wait_for
 from service.service_media import jpeg_bytes, zip_of

@@ -14,9 +14,9 @@ from alembic.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import inspect
 
+from realeyes.application.logs import JsonFormatter, reset_request_id, set_request_id
+from realeyes.application.storage import FileStore
 from realeyes.cli import main
-from realeyes.service.logs import JsonFormatter, reset_request_id, set_request_id
-from realeyes.service.storage import FileStore
 from realeyes.store import Base, Database
 from service.service_media import jpeg_bytes
 

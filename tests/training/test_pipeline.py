@@ -24,8 +24,8 @@ from realeyes.analyzers.classifier import ClassifierAnalyzer
 from realeyes.cli import main
 from realeyes.config import Settings
 from realeyes.media import load_media
-from realeyes.mlops.tracking import CLASSIFIER_EXPERIMENT, EVALUATION_EXPERIMENT
 from realeyes.models import load_bundle
+from realeyes.training.tracking import CLASSIFIER_EXPERIMENT, EVALUATION_EXPERIMENT
 
 
 def toy_dataset(root: Path) -> Path:

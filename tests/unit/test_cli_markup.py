@@ -54,7 +54,8 @@ def test_ansi_and_control_characters_never_reach_the_terminal(hostile_folder: Pa
 
 
 def test_terminal_safe_text() -> None:
-    from realeyes.cli import markup_safe, terminal_safe
+    from realeyes.cli import markup_safe
+    from realeyes.report import terminal_safe
 
     assert terminal_safe(f"{ESC}[31mred{ESC}[0m") == "red"
     assert terminal_safe(f"{ESC}]8;;https://x{ESC}\\link{ESC}]8;;{ESC}\\") == "link"  # OSC 8 hyperlink

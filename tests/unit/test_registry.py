@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -22,6 +25,19 @@ BUILT_IN = ["c2pa", "metadata", "watermark", "spectrum", "ela", "noise"]
 
 def test_built_in_analyzers_are_registered_provenance_first() -> None:
     assert list_analyzers()[: len(BUILT_IN)] == BUILT_IN
+
+
+def test_the_run_order_does_not_depend_on_which_analyzer_was_imported_first() -> None:
+    """Built-ins load on the registry's first use; a module imported earlier (a training script importing the
+    localizer) must not move its analyzer to the front of the run."""
+    code = (
+        "import realeyes.analyzers.localizer, realeyes.video.analyzer\n"
+        "from realeyes.analyzers import list_analyzers\n"
+        "print(' '.join(list_analyzers()))"
+    )
+    names = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert names == list_analyzers()
+    assert names[: len(BUILT_IN)] == BUILT_IN and names[-2:] == ["video_metadata", "video"]
 
 
 def test_unknown_name_lists_the_known_ones() -> None:

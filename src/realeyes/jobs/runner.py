@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from realeyes import progress
+from realeyes.application import uploads
+from realeyes.application.analyses import Analyses
 from realeyes.errors import MediaError, PoolClosed
-from realeyes.service import uploads
-from realeyes.service.analyses import Analyses
 from realeyes.store import Database, Job, JobStatus
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from realeyes.service.storage import FileStore
+    from realeyes.application.storage import FileStore
     from realeyes.store import Database
 
 EXIT_DRIFTED = 1
@@ -18,14 +18,10 @@ EXIT_DRIFTED = 1
 
 def _service_store() -> tuple[Database, FileStore]:
     """The service's database and files (REALEYES_DATA_DIR / REALEYES_DATABASE_URL)."""
-    from realeyes.service.settings import ServiceSettings
-    from realeyes.service.storage import FileStore
-    from realeyes.store import Database
+    from realeyes.application.composition import open_store
+    from realeyes.application.settings import ServiceSettings
 
-    settings = ServiceSettings()
-    database = Database(settings.resolved_database_url)
-    database.upgrade()
-    return database, FileStore(settings.storage_dir)
+    return open_store(ServiceSettings())
 
 
 @click.group()

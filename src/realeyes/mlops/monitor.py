@@ -95,8 +95,3 @@ def check_drift(
             )
         )
     return {"model": model, "window_days": window_days, **report}
-
-
-def latest_drift(database: Database) -> DriftReport | None:
-    with database.session() as session:
-        return session.scalars(select(DriftReport).order_by(DriftReport.created_at.desc()).limit(1)).first()

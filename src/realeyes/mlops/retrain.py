@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy import select
 
 from realeyes.analyzers.classifier import ClassifierAnalyzer
+from realeyes.application.storage import FileStore
 from realeyes.config import Settings
 from realeyes.errors import ModelUnavailable
-from realeyes.mlops import tracking
 from realeyes.mlops.monitor import write_reference
 from realeyes.models.bundle import load_bundle
 from realeyes.models.registry import Registry
-from realeyes.service.storage import FileStore
 from realeyes.store import Analysis, Database, Feedback, FeedbackStatus
+from realeyes.training import tracking
 from realeyes.training.dataset import Sample
 
 # A person's correction, as the classifier's label (manipulated images are the localizer's business).

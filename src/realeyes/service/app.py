@@ -17,24 +17,20 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-import realeyes
+from realeyes import __version__
+from realeyes.application import metrics
+from realeyes.application.composition import build_analyses
+from realeyes.application.logs import configure_json_logging
+from realeyes.application.settings import ServiceSettings
 from realeyes.config import Settings
-from realeyes.engine import Engine
 from realeyes.jobs import JobQueue, JobRunner
 from realeyes.jobs.inprocess import InProcessQueue
 from realeyes.jobs.redis_queue import RedisQueue
-from realeyes.service import metrics
-from realeyes.service.analyses import Analyses
 from realeyes.service.auth import RateLimiter, is_loopback
 from realeyes.service.errors import install_error_handlers
-from realeyes.service.isolation import AnalysisPool
-from realeyes.service.logs import configure_json_logging
 from realeyes.service.middleware import BodyLimit, LoopbackGuard, RequestContext
 from realeyes.service.routes import analyses, compat, feedback, jobs, system
-from realeyes.service.settings import ServiceSettings
 from realeyes.service.state import ServiceState
-from realeyes.service.storage import FileStore
-from realeyes.store import Database
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -50,18 +46,10 @@ def keys_required(settings: ServiceSettings) -> bool:
 
 
 def build_state(settings: ServiceSettings, engine_settings: Settings) -> ServiceState:
-    database = Database(settings.resolved_database_url)
-    database.upgrade()
-    files = FileStore(settings.storage_dir)
-    engine = Engine(engine_settings)
     # Analyses run in worker processes under a wall-clock budget: one per API analysis slot, one for the job thread.
-    pool = AnalysisPool(
-        engine.settings,
-        size=settings.analysis_concurrency + (1 if settings.queue == "inprocess" else 0),
-        timeout_seconds=settings.analysis_timeout_seconds,
-        video_timeout_seconds=settings.video_timeout_seconds,
-    )
-    service = Analyses(engine, database, files, pool)
+    workers = settings.analysis_concurrency + (1 if settings.queue == "inprocess" else 0)
+    service = build_analyses(settings, engine_settings, workers)
+    engine, database = service.engine, service.database
     runner = JobRunner(service, database, settings.job_stale_seconds, settings.job_retries, metrics.JobMetrics())
     queue: JobQueue
     if settings.queue == "redis":
@@ -83,7 +71,7 @@ def build_state(settings: ServiceSettings, engine_settings: Settings) -> Service
         settings=settings,
         engine=engine,
         database=database,
-        files=files,
+        files=service.files,
         analyses=service,
         queue=queue,
         runner=runner,
@@ -118,7 +106,7 @@ def create_app(settings: ServiceSettings | None = None, engine_settings: Setting
 
     app = FastAPI(
         title="RealEyes",
-        version=realeyes.__version__,
+        version=__version__,
         summary="Is this image authentic, AI-generated or manipulated — and where and why.",
         lifespan=lifespan,
         docs_url=None,  # served below from the packaged Swagger UI: FastAPI's default loads it from a CDN

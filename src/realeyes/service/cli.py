@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 from pydantic import ValidationError
 
-from realeyes.service.settings import ServiceSettings
+from realeyes.application.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from realeyes.store import Database
@@ -33,7 +33,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run the API and web UI (SQLite and an in-process job worker unless configured otherwise)."""
     import uvicorn
 
-    from realeyes.service.logs import configure_json_logging
+    from realeyes.application.logs import configure_json_logging
     from realeyes.service.server import GuardedH11Protocol
 
     os.environ["REALEYES_LISTEN_HOST"] = host
@@ -66,26 +66,20 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--metrics-port", type=click.IntRange(1, 65535), help="Serve this worker's Prometheus metrics.")
 def worker(threads: int, metrics_port: int | None) -> None:
     """Run jobs from the Redis queue (REALEYES_REDIS_URL) until SIGTERM; a killed worker's job is re-run."""
+    from realeyes.application import metrics
+    from realeyes.application.composition import build_analyses
+    from realeyes.application.logs import configure_json_logging
     from realeyes.config import Settings
-    from realeyes.engine import Engine
     from realeyes.jobs import JobRunner
     from realeyes.jobs.redis_queue import serve_worker
-    from realeyes.service import metrics
-    from realeyes.service.analyses import Analyses
-    from realeyes.service.isolation import AnalysisPool
-    from realeyes.service.logs import configure_json_logging
-    from realeyes.service.storage import FileStore
-    from realeyes.store import Database
 
     settings = _settings()
     configure_json_logging()
-    database = Database(settings.resolved_database_url)
-    database.upgrade()
-    engine = Engine(Settings())
     # One analysis worker process per job thread, each file under the wall-clock budget.
-    pool = AnalysisPool(engine.settings, threads, settings.analysis_timeout_seconds, settings.video_timeout_seconds)
-    analyses = Analyses(engine, database, FileStore(settings.storage_dir), pool)
-    runner = JobRunner(analyses, database, settings.job_stale_seconds, settings.job_retries, metrics.JobMetrics())
+    analyses = build_analyses(settings, Settings(), threads)
+    runner = JobRunner(
+        analyses, analyses.database, settings.job_stale_seconds, settings.job_retries, metrics.JobMetrics()
+    )
     if metrics_port:
         from prometheus_client import start_http_server
 
@@ -96,7 +90,8 @@ def worker(threads: int, metrics_port: int | None) -> None:
     try:
         serve_worker(runner, settings.redis_url, threads, stop)
     finally:
-        pool.close()
+        if analyses.pool is not None:
+            analyses.pool.close()
 
 
 @click.group()
@@ -105,11 +100,9 @@ def keys() -> None:
 
 
 def _database() -> Database:
-    from realeyes.store import Database
+    from realeyes.application.composition import open_database
 
-    database = Database(_settings().resolved_database_url)
-    database.upgrade()
-    return database
+    return open_database(_settings())
 
 
 @keys.command("create")
@@ -191,7 +184,7 @@ def review_feedback_command(accepted: tuple[str, ...], rejected: tuple[str, ...]
     """List feedback waiting for review, or accept or reject feedback by id.
 
     Only accepted feedback is used by `realeyes retrain`; an admin key's feedback is accepted when given."""
-    from realeyes.cli import terminal_safe
+    from realeyes.report import terminal_safe
     from realeyes.service import feedback as review
     from realeyes.store import FeedbackStatus
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
+from realeyes.application.logs import request_id
 from realeyes.errors import (
     AnalysisCrashed,
     AnalysisTimeout,
@@ -20,7 +21,6 @@ from realeyes.errors import (
     UnsupportedMedia,
 )
 from realeyes.jobs import QueueUnavailable
-from realeyes.service.logs import request_id
 from realeyes.store.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)

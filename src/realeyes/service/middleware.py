@@ -12,9 +12,9 @@ from collections.abc import Callable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from realeyes.service import metrics
+from realeyes.application import metrics
+from realeyes.application.logs import reset_request_id, set_request_id
 from realeyes.service.errors import error_response
-from realeyes.service.logs import reset_request_id, set_request_id
 
 log = logging.getLogger("realeyes.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

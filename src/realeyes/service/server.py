@@ -14,7 +14,7 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from realeyes.service.settings import ServiceSettings
+from realeyes.application.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 

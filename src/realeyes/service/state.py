@@ -6,14 +6,14 @@ import json
 import threading
 from dataclasses import dataclass, field
 
+from realeyes.application.analyses import Analyses
+from realeyes.application.settings import ServiceSettings
+from realeyes.application.storage import FileStore
 from realeyes.engine import Engine
 from realeyes.jobs import JobQueue, JobRunner
 from realeyes.models.bundle import CARD_FILE
 from realeyes.models.registry import Registry
-from realeyes.service.analyses import Analyses
 from realeyes.service.auth import RateLimiter
-from realeyes.service.settings import ServiceSettings
-from realeyes.service.storage import FileStore
 from realeyes.store import Database
 
 

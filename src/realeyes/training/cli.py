@@ -112,7 +112,7 @@ def train_command(
     """Train the classifier on WORKDIR/manifest.csv; writes WORKDIR/classifier.pt and its learning curve
     (with --hold-out-source, also the held-out source's AUC per benchmark condition under `held_out_source`)."""
     require_training_extra()
-    from realeyes.mlops import tracking
+    from realeyes.training import tracking
     from realeyes.training.augment import AugmentConfig
     from realeyes.training.export import load_checkpoint
     from realeyes.training.selection_source import selection_scores
@@ -157,7 +157,7 @@ def export_command(
 ) -> None:
     """Export WORKDIR/classifier.pt to an ONNX bundle, calibrate on validation, evaluate on test."""
     require_training_extra()
-    from realeyes.mlops import tracking
+    from realeyes.training import tracking
     from realeyes.training.build import build_classifier_bundle
 
     logging.getLogger("realeyes").setLevel(logging.INFO)
@@ -216,8 +216,8 @@ def evaluate_command(
         return
     from realeyes.analyzers.classifier import ClassifierAnalyzer
     from realeyes.config import Settings
-    from realeyes.mlops import tracking
     from realeyes.models import load_bundle
+    from realeyes.training import tracking
     from realeyes.training.dataset import collect_folder
     from realeyes.training.evaluate import evaluate, write_report
     from realeyes.training.prepare import read_prepared
@@ -286,7 +286,7 @@ def models_show(bundle: Path) -> None:
 def models_compare(first: Path, second: Path, everything: bool) -> None:
     """The held-out figures two bundles' cards share, side by side (e.g. a retrained model against the shipped one).
     Figures measured on different data are not comparable: check each card's `data` fields."""
-    from realeyes.mlops.tracking import flatten_metrics
+    from realeyes.training.tracking import flatten_metrics
 
     cards = [json.loads((bundle / "card.json").read_text()) for bundle in (first, second)]
     figures = [flatten_metrics(card.get("metrics", {})) for card in cards]
@@ -321,8 +321,8 @@ def models_promote(bundle: Path, note: str) -> None:
     """Make BUNDLE the one the engine serves for its task (recorded in models/registry.json; mirrored to MLflow's
     model registry when the bundle was exported with tracking)."""
     from realeyes.config import Settings
-    from realeyes.mlops.tracking import mirror_promotion
     from realeyes.models import Registry
+    from realeyes.training.tracking import mirror_promotion
 
     promoted = Registry(Settings().models_dir).promote(bundle, note)
     click.echo(f"promoted {promoted.name} {promoted.version} for {promoted.task}")
@@ -391,7 +391,7 @@ def localizer_train(
 ) -> None:
     """Train on synthetic edits of WORKDIR's training photos; writes WORKDIR/localizer.pt and its learning curve."""
     require_training_extra()
-    from realeyes.mlops import tracking
+    from realeyes.training import tracking
     from realeyes.training.localizer.real_forgeries import read_coverage
     from realeyes.training.localizer.train import TrainConfig, train
 
@@ -428,7 +428,7 @@ def localizer_export(
 ) -> None:
     """Export WORKDIR/localizer.pt to an ONNX bundle, calibrate on the validation set, evaluate on the test set."""
     require_training_extra()
-    from realeyes.mlops import tracking
+    from realeyes.training import tracking
     from realeyes.training.localizer.build import NAME, build_localizer_bundle
     from realeyes.training.localizer.real_forgeries import COVERAGE
 
@@ -458,8 +458,8 @@ def localizer_evaluate(fixed_set: Path, bundle: Path | None, out: Path, no_sweep
     """Evaluate a localizer bundle on a fixed synthetic set (a folder written by `localizer prepare`)."""
     from realeyes.analyzers.localizer import LocalizerAnalyzer
     from realeyes.config import Settings
-    from realeyes.mlops import tracking
     from realeyes.models import load_bundle
+    from realeyes.training import tracking
     from realeyes.training.localizer.evaluate import evaluate, write_report
     from realeyes.training.localizer.prepare import read_fixed_set
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from realeyes.application.video_options import VideoOptions
 from realeyes.errors import VideoTooLong
 from realeyes.service.auth import Principal
 from realeyes.service.errors import ApiError
 from realeyes.service.state import ServiceState
-from realeyes.service.video_options import VideoOptions
 from realeyes.store import Analysis
 
 MIN_FPS, MAX_FPS = 0.1, 10.0  # a sampling rate a client may ask for: 10 per second is 600 frames for a minute

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from realeyes.application import uploads
 from realeyes.media import sniff_format
-from realeyes.service import uploads
 from realeyes.service.auth import Principal
 from realeyes.service.deps import GatedRoute, analyze_caller, get_state
 from realeyes.service.errors import ApiError

@@ -11,14 +11,13 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
 
 from realeyes.analyzers import describe_analyzers
-from realeyes.mlops.monitor import latest_drift
+from realeyes.application import metrics
 from realeyes.models.registry import Registry
-from realeyes.service import metrics
 from realeyes.service.auth import Principal
 from realeyes.service.deps import GatedRoute, analyze_caller, get_state
 from realeyes.service.routes.compat import served_model_version
 from realeyes.service.state import ServiceState
-from realeyes.store import Job
+from realeyes.store import DriftReport, Job
 
 router = APIRouter(tags=["system"], route_class=GatedRoute)
 State = Annotated[ServiceState, Depends(get_state)]
@@ -64,7 +63,9 @@ def prometheus_metrics(state: State) -> PlainTextResponse:
         return counts
 
     def drift() -> tuple[dict[str, float], float | None] | None:
-        report = latest_drift(state.database)
+        with state.database.session() as session:
+            latest = select(DriftReport).order_by(DriftReport.created_at.desc()).limit(1)
+            report = session.scalars(latest).first()
         if report is None:
             return None
         return {name: feature["psi"] for name, feature in report.features.items()}, report.max_score

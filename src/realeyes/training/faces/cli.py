@@ -65,7 +65,7 @@ def prepare_command(
 def train_command(workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int, seed: int) -> None:
     """Train on WORKDIR/manifest.csv (real crops + self-blends); writes WORKDIR/faces.pt and its learning curve."""
     require_training_extra()
-    from realeyes.mlops import tracking
+    from realeyes.training import tracking
     from realeyes.training.faces.train import FaceTrainConfig, train
 
     config = FaceTrainConfig(
@@ -103,8 +103,8 @@ def export_command(
 ) -> None:
     """Export WORKDIR/faces.pt to an ONNX bundle, calibrate on validation, evaluate on held-out crops and clips."""
     require_training_extra()
-    from realeyes.mlops import tracking
     from realeyes.models import Registry
+    from realeyes.training import tracking
     from realeyes.training.faces.build import NAME, build_face_bundle
 
     folder = out or DEFAULT_MODELS_DIR / "face-forgery" / f"{NAME}-{version}"
@@ -125,9 +125,9 @@ def export_command(
 def evaluate_command(workdir: Path, bundle: Path | None, out: Path) -> None:
     """Evaluate a face-forgery bundle on WORKDIR's held-out crops (validation, test and extra splits)."""
     from realeyes.config import Settings
-    from realeyes.mlops import tracking
     from realeyes.models import load_bundle
     from realeyes.models.face_forgery import FaceForgeryModel
+    from realeyes.training import tracking
     from realeyes.training.faces.evaluate import evaluate_faces, write_reports
 
     model = FaceForgeryModel(Settings(), bundle=load_bundle(bundle) if bundle else None)

@@ -3,13 +3,23 @@ settings (thresholds, media limits, models) stay in realeyes.config.Settings."""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from realeyes.config import Settings
+
 MEGABYTE = 1024 * 1024
+PREFIX = "REALEYES_"
+# Variables read outside the two settings classes (tests/unit/test_settings_variables.py checks the code reads no
+# other REALEYES_* name): JSON logs, the training data and autoencoder weights, the MLflow store.
+OTHER_VARIABLES = frozenset(
+    {"REALEYES_LOG_FORMAT", "REALEYES_SHARED_DATA", "REALEYES_TAESD_DIR", "REALEYES_TRACKING_URI"}
+)
 
 
 def default_data_dir() -> Path:
@@ -47,7 +57,7 @@ class ServiceSettings(BaseSettings):
     job_retries: int = Field(3, ge=0, description="Re-runs of a job whose worker failed or vanished.")
     job_stale_seconds: float = Field(60.0, gt=0, description="A running job silent this long is re-queued.")
     analysis_concurrency: int = Field(2, ge=1, description="Analyses run at once per API process.")
-    # Each analysis runs in a worker process that is killed when it overruns (service/isolation.py).
+    # Each analysis runs in a worker process that is killed when it overruns (application/isolation.py).
     analysis_timeout_seconds: float = Field(
         30.0, gt=0, description="Wall-clock budget of one image's analysis; overruns are `analysis_timeout`."
     )
@@ -81,3 +91,23 @@ class ServiceSettings(BaseSettings):
     @property
     def storage_dir(self) -> Path:
         return self.data_dir / "files"
+
+
+def known_variables() -> set[str]:
+    """Every REALEYES_* variable that something reads (settings are matched without regard to case)."""
+    fields = (*Settings.model_fields, *ServiceSettings.model_fields)
+    return {PREFIX + name.upper() for name in fields} | OTHER_VARIABLES
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each REALEYES_* variable that nothing reads (a typo is otherwise silently ignored), naming
+    the closest known one."""
+    known = known_variables()
+    warnings = []
+    for name in sorted(n for n in environ if n.upper().startswith(PREFIX) and n.upper() not in known):
+        # Compared without the prefix, which every name shares and which would make any two look alike.
+        suffixes = sorted(known_name.removeprefix(PREFIX) for known_name in known)
+        closest = difflib.get_close_matches(name.upper().removeprefix(PREFIX), suffixes, n=1)
+        hint = f"; did you mean {PREFIX}{closest[0]}?" if closest else ""
+        warnings.append(f"{name} is not a RealEyes setting and is ignored{hint}")
+    return warnings

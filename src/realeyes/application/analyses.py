@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from realeyes.application import metrics, uploads
+from realeyes.application.isolation import Analysed, AnalysisPool, analyse_bytes
+from realeyes.application.storage import FileStore
+from realeyes.application.video_options import VideoOptions
 from realeyes.engine import Engine
 from realeyes.media import sniff_format
-from realeyes.service import metrics, uploads
-from realeyes.service.isolation import Analysed, AnalysisPool, analyse_bytes
-from realeyes.service.storage import FileStore
-from realeyes.service.video_options import VideoOptions
 from realeyes.store import Analysis, Database
 from realeyes.store.models import new_id, owner_of
 from realeyes.verdict import Verdict

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from realeyes.service.storage import FileStore
+from realeyes.application.storage import FileStore
 from realeyes.store import Database, UploadRef
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """A request's own video settings (POST /predict): a sampling rate and a duration limit, applied in the analysis
-worker (service/isolation.py), so the container is opened there and never in the API process."""
+worker (application/isolation.py), so the container is opened there and never in the API process."""
 
 from __future__ import annotations
 

@@ -30,12 +30,12 @@ import numpy as np
 from PIL import Image
 
 from realeyes import progress
+from realeyes.application.video_options import VideoOptions, for_video
 from realeyes.config import Settings
 from realeyes.engine import Engine
 from realeyes.errors import AnalysisCrashed, AnalysisTimeout, PoolClosed, RealEyesError
 from realeyes.imaging import fit_within, map_to_png, shrink
 from realeyes.media import load_media, sniff_format
-from realeyes.service.video_options import VideoOptions, for_video
 from realeyes.verdict import Verdict
 
 log = logging.getLogger(__name__)
@@ -308,7 +308,7 @@ def _serve(connection: Connection, settings: Settings) -> None:
     """A worker process: build the engine once, then analyse file after file until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops its workers itself
     if os.environ.get("REALEYES_LOG_FORMAT") == "json":
-        from realeyes.service.logs import configure_json_logging
+        from realeyes.application.logs import configure_json_logging
 
         configure_json_logging()
     try:
