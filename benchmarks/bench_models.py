@@ -106,9 +106,7 @@ def bench_classifier(bundle: Bundle, repeats: int) -> None:
 def bench_localizer(bundle: Bundle, repeats: int, fixed_set: Path | None) -> None:
     image = whole_image(0)
     torch.set_num_threads(1)
-    architecture = bundle.card["architecture"]
-    config = LocalizerConfig(tuple(architecture["encoder"]), tuple(architecture["decoder"]))
-    model = ManipulationLocalizer(config).eval()
+    model = ManipulationLocalizer(LocalizerConfig.from_saved(bundle.card["architecture"])).eval()
     fp32 = session(bundle.path / "model.onnx")
     with tempfile.TemporaryDirectory() as folder:
         int8_bundle = Bundle(Path(folder), bundle.card)  # same card, quantized graph: for the quality check

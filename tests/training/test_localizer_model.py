@@ -6,7 +6,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from torch.nn import functional  # noqa: E402
+
 from realeyes.training.localizer.model import (  # noqa: E402  (needs torch, checked just above)
+    _LUMA,
+    _SRM_KERNELS,
+    _SRM_NORMS,
+    RESIDUAL_TRUNCATION,
     LocalizerConfig,
     ManipulationLocalizer,
     NoiseResiduals,
@@ -51,7 +57,26 @@ def test_noise_residuals_cancel_smooth_content_and_keep_noise() -> None:
     assert textured.abs().max() <= 1.0  # truncated
 
 
-def test_colour_only_models_still_load_without_the_residual_filters() -> None:
-    old = ManipulationLocalizer(LocalizerConfig(encoder=(4, 6, 8, 8, 8), decoder=(8, 6, 4), residuals=False))
-    assert old.residuals is None and "residuals.weight" not in old.state_dict()
+def test_noise_residuals_equal_one_rgb_conv_with_the_luma_folded_in() -> None:
+    """The luma-first form served since 0.4.0 computes what bundles <= 0.3 computed as one RGB conv."""
+    kernels = torch.tensor(_SRM_KERNELS) / torch.tensor(_SRM_NORMS)[:, None, None]
+    rgb_kernels = kernels[:, None] * torch.tensor(_LUMA)[None, :, None, None]
+    image = torch.rand(1, 3, 24, 24, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        before = torch.clamp(functional.conv2d(image, rgb_kernels, padding=2) / RESIDUAL_TRUNCATION, -1.0, 1.0)
+        assert torch.allclose(NoiseResiduals()(image), before, atol=1e-5)
+
+
+@pytest.mark.parametrize("stem_stride", [1, 2])
+def test_both_stem_strides_give_full_size_logits(stem_stride: int) -> None:
+    config = LocalizerConfig(encoder=(4, 6, 8, 8, 8), decoder=(8, 6, 4), stem_stride=stem_stride)
+    with torch.inference_mode():
+        assert ManipulationLocalizer(config).eval()(torch.rand(1, 3, 45, 37)).shape == (1, 1, 45, 37)
+
+
+def test_the_fixed_filters_are_not_saved_and_colour_only_models_have_none() -> None:
+    with_residuals = ManipulationLocalizer(LocalizerConfig(encoder=(4, 6, 8, 8, 8), decoder=(8, 6, 4)))
+    assert not any(key.startswith("residuals.") for key in with_residuals.state_dict())
+    old = ManipulationLocalizer(LocalizerConfig(encoder=(4, 6, 8, 8, 8), decoder=(8, 6, 4), residuals=False)).eval()
+    assert old.residuals is None
     assert old(torch.rand(1, 3, 32, 32)).shape == (1, 1, 32, 32)

@@ -250,7 +250,7 @@ def residual_nodes(path: Path) -> list[str]:
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    chain = [node for node in graph.node if node.op_type == "Conv" and "residuals.weight" in node.input]
+    chain = [node for node in graph.node if node.op_type == "Conv" and "residuals.luma" in node.input]
     while chain and len(following := consumers.get(chain[-1].output[0], [])) == 1:
         if following[0].op_type == "Concat":
             break

@@ -13,12 +13,10 @@ from realeyes.training.onnx_export import parity, write_onnx
 
 def load_checkpoint(path: Path) -> tuple[ManipulationLocalizer, dict[str, Any]]:
     checkpoint = torch.load(path, weights_only=True)  # plain dicts and tensors: no pickled code runs
-    saved = checkpoint["config"]["model"]
-    config = LocalizerConfig(
-        encoder=tuple(saved["encoder"]), decoder=tuple(saved["decoder"]), residuals=saved.get("residuals", False)
-    )
-    model = ManipulationLocalizer(config)
-    model.load_state_dict(checkpoint["state_dict"])
+    model = ManipulationLocalizer(LocalizerConfig.from_saved(checkpoint["config"]["model"]))
+    # Checkpoints <= 0.3.0 saved the fixed residual filters, which are rebuilt now.
+    state = {key: value for key, value in checkpoint["state_dict"].items() if key != "residuals.weight"}
+    model.load_state_dict(state)
     return model.eval(), checkpoint
 
 

@@ -1,16 +1,19 @@
 """The localizer network, in plain torch (training only; serving uses the ONNX export).
 
-A small U-Net: a full-resolution stem keeps the pixel-level traces (JPEG grid, interpolation, noise) that edits
-disturb, four stride-2 stages reach 1/16 resolution for context (is this patch unlike its surroundings?), and a
-light decoder with skip connections comes back to 1/2 resolution; the logits are upsampled bilinearly to the input
-size. Any input size works (no padding: each upsampling targets its skip's size). The image score is the mean of
-the top 1 % of pixel logits (global_logit), so a tiled image scores like a whole one and no extra head is needed.
+A small U-Net: the stem reads every pixel of the colours and of fixed noise residuals, which keep the pixel-level
+traces (JPEG grid, interpolation, noise) that edits disturb; stride-2 stages reach a coarse resolution for context
+(is this patch unlike its surroundings?), and a light decoder with skip connections comes back to the resolution
+of the second level; the logits are upsampled bilinearly to the input size. A stride-2 stem (3x3 kernels, so
+every pixel still reaches it) makes the network about half as costly as a full-resolution one (bundles <= 0.3).
+Any input size works (no padding: each upsampling targets its skip's size). The image score is the mean of the
+top 1 % of pixel logits (global_logit), so a tiled image scores like a whole one and no extra head is needed.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -29,9 +32,20 @@ _LUMA = (0.299, 0.587, 0.114)
 
 @dataclass(frozen=True)
 class LocalizerConfig:
-    encoder: tuple[int, ...] = (16, 24, 48, 96, 128)  # channels at 1, 1/2, 1/4, 1/8, 1/16 resolution
-    decoder: tuple[int, ...] = (64, 32, 24)  # channels back at 1/8, 1/4, 1/2 resolution
+    encoder: tuple[int, ...] = (24, 32, 64, 96, 128)  # channels at 1/2, 1/4, 1/8, 1/16, 1/32 resolution
+    decoder: tuple[int, ...] = (64, 32, 24)  # channels back at 1/16, 1/8, 1/4 resolution
     residuals: bool = True  # the stem also sees the fixed SRM residuals (False: colours only, bundles <= 0.2)
+    stem_stride: int = 2  # 1: a full-resolution stem (bundles <= 0.3); each level then has twice the resolution
+
+    @classmethod
+    def from_saved(cls, saved: dict[str, Any]) -> LocalizerConfig:
+        """The config a checkpoint or card recorded; fields it predates take the values bundles had before them."""
+        return cls(
+            encoder=tuple(saved["encoder"]),
+            decoder=tuple(saved["decoder"]),
+            residuals=saved.get("residuals", False),
+            stem_stride=saved.get("stem_stride", 1),
+        )
 
 
 def _conv(inputs: int, outputs: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:
@@ -56,18 +70,23 @@ class UpBlock(nn.Module):
 
 
 class NoiseResiduals(nn.Module):
-    """RGB in [0, 1] -> the luma's three SRM residuals, truncated and scaled to [-1, 1] (fixed, not learned)."""
+    """RGB in [0, 1] -> the luma's three SRM residuals, truncated and scaled to [-1, 1] (fixed, not learned).
+
+    Luma first, then the high-pass kernels with the truncation scale folded in: a third of the multiplications of
+    one RGB conv, and no division (this runs at full resolution, in float, when served). The filters are
+    constants, rebuilt here, not saved in checkpoints."""
 
     def __init__(self) -> None:
         super().__init__()
         kernels = torch.tensor(_SRM_KERNELS, dtype=torch.float32) / torch.tensor(_SRM_NORMS)[:, None, None]
-        luma = torch.tensor(_LUMA)[None, :, None, None]
-        self.weight: torch.Tensor
-        self.register_buffer("weight", kernels[:, None] * luma)  # (3, 3, 5, 5): luma then high-pass, one conv
+        self.luma: torch.Tensor
+        self.kernels: torch.Tensor
+        self.register_buffer("luma", torch.tensor(_LUMA)[None, :, None, None], persistent=False)
+        self.register_buffer("kernels", kernels[:, None] / RESIDUAL_TRUNCATION, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        residual = functional.conv2d(x, self.weight, padding=2)
-        return torch.clamp(residual / RESIDUAL_TRUNCATION, -1.0, 1.0)
+        luma = functional.conv2d(x, self.luma)
+        return torch.clamp(functional.conv2d(luma, self.kernels, padding=2), -1.0, 1.0)
 
 
 class ManipulationLocalizer(nn.Module):
@@ -78,12 +97,12 @@ class ManipulationLocalizer(nn.Module):
         self.config = config
         widths = config.encoder
         self.residuals = NoiseResiduals() if config.residuals else None
-        self.stem = _conv(6 if config.residuals else 3, widths[0])
-        stages = [_conv(widths[0], widths[1], stride=2)]  # 1/2 res: one conv only, it is the costliest level
+        self.stem = _conv(6 if config.residuals else 3, widths[0], stride=config.stem_stride)
+        stages = [_conv(widths[0], widths[1], stride=2)]  # one conv only at the finest stage: its costliest level
         for previous, width in itertools.pairwise(widths[1:]):
             stages.append(nn.Sequential(_conv(previous, width, stride=2), _conv(width, width)))
         self.stages = nn.ModuleList(stages)
-        skips = list(reversed(widths[1:-1]))  # 1/8, 1/4, 1/2
+        skips = list(reversed(widths[1:-1]))  # every level between the stem's and the coarsest
         coarse = [widths[-1], *config.decoder[:-1]]
         self.up = nn.ModuleList(
             UpBlock(c, skip, width) for c, skip, width in zip(coarse, skips, config.decoder, strict=True)

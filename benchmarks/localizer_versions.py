@@ -1,0 +1,95 @@
+"""Localizer bundles side by side: what each costs per image, network and copy-move search apart, one thread.
+
+Usage (repository root, project virtualenv):
+    python benchmarks/localizer_versions.py models/localizer/realeyes-unet-localizer-0.3.0 \
+        models/localizer/realeyes-unet-localizer-0.4.0 [--images 30] [--side 512] [--photos DIR]
+
+Each image goes through every bundle in turn (so a slower or busier moment of the machine hits them alike), as the
+analyzer serves it: the network (input conversion and the bundle's one-thread ONNX Runtime session) and the
+copy-move search. Images: this script's photo-like images, or with --photos the JPEG/PNG files of DIR, laundered
+as the generalisation benchmark does (resized to SIDE on the short side, centre crop, JPEG). Reported: median ms
+of each part per bundle and each bundle's ratio to the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_scan import synthetic_photo
+
+from realeyes.analyzers._copy_move import find_duplicates
+from realeyes.analyzers.localizer import LocalizerAnalyzer
+from realeyes.config import Settings
+from realeyes.models import load_bundle
+
+
+def laundered(path: Path, side: int) -> np.ndarray:
+    """Short side to SIDE, centre square crop, JPEG q85: a platform copy of the photo."""
+    image = Image.open(path).convert("RGB")
+    scale = side / min(image.size)
+    image = image.resize((max(side, round(image.width * scale)), max(side, round(image.height * scale))))
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    buffer = io.BytesIO()
+    image.crop((left, top, left + side, top + side)).save(buffer, "JPEG", quality=85)
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+
+
+def images(count: int, side: int, photos: Path | None) -> list[np.ndarray]:
+    if photos is None:
+        return [synthetic_photo(side, side, seed) for seed in range(count)]
+    paths = sorted(p for p in photos.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})[:count]
+    return [laundered(path, side) for path in paths]
+
+
+def milliseconds(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return (time.perf_counter() - started) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("bundles", type=Path, nargs="+")
+    parser.add_argument("--images", type=int, default=30)
+    parser.add_argument("--side", type=int, default=512)
+    parser.add_argument("--photos", type=Path, help="photos to launder instead of the synthetic ones")
+    args = parser.parse_args()
+    cv2.setNumThreads(1)  # the search's OpenCV calls, like the network, on one core
+    analyzers = [LocalizerAnalyzer(Settings(), bundle=load_bundle(path)) for path in args.bundles]
+    inputs = images(args.images, args.side, args.photos)
+    for analyzer in analyzers:  # sessions created and warmed before the clock starts
+        analyzer.pixel_logits(inputs[0])
+    find_duplicates(inputs[0])
+    network: list[list[float]] = [[] for _ in analyzers]
+    search: list[list[float]] = [[] for _ in analyzers]
+    for rgb in inputs:
+        for index, analyzer in enumerate(analyzers):
+            network[index].append(milliseconds(lambda: analyzer.pixel_logits(rgb)))  # noqa: B023 (run at once)
+            search[index].append(milliseconds(lambda: find_duplicates(analyzer.analysed(rgb))))  # noqa: B023
+    where = f"the photos of {args.photos}, laundered" if args.photos else "photo-like synthetic images"
+    print(f"# Localizer bundles, {len(inputs)} images of {args.side} px ({where}), one thread\n")
+    print("| bundle | network ms | copy-move search ms | together ms | network vs first | together vs first |")
+    print("|---|---:|---:|---:|---:|---:|")
+    base_network = statistics.median(network[0])
+    base_total = statistics.median([n + s for n, s in zip(network[0], search[0], strict=True)])
+    for analyzer, net, found in zip(analyzers, network, search, strict=True):
+        total = statistics.median([n + s for n, s in zip(net, found, strict=True)])
+        print(
+            f"| {analyzer.model_version} | {statistics.median(net):.1f} | {statistics.median(found):.1f} | "
+            f"{total:.1f} | {statistics.median(net) / base_network:.2f}x | {total / base_total:.2f}x |"
+        )
+
+
+if __name__ == "__main__":
+    main()
