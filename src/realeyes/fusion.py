@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from realeyes.analyzers.base import Evidence, Label
+from realeyes.labels import ACCUSATIONS, VerdictLabel
 
 _EPSILON = 0.01  # scores are clipped so that one overconfident analyzer cannot produce an infinite logit
 _MAX_REASONS = 5
@@ -79,7 +80,7 @@ class FusionModel:
 
 @dataclass(frozen=True)
 class Decision:
-    label: str  # a Label or "inconclusive"
+    label: VerdictLabel
     p_fake: float
     reasons: list[str]
 
@@ -112,12 +113,8 @@ def decide(evidence: list[Evidence], model: FusionModel, thresholds: Thresholds)
     if p_fake >= thresholds.ai_generated:
         # The label comes from evidence that argues for it itself (score above 0.5), not from a weak score that
         # a fitted coefficient happens to turn into a push.
-        pushers = [
-            e
-            for e in ranked
-            if contributions[id(e)] > 0 and (e.score or 0) > 0.5 and e.label in ("ai-generated", "manipulated")
-        ]
-        label: str = pushers[0].label if pushers and pushers[0].label else "ai-generated"
+        pushers = [e for e in ranked if contributions[id(e)] > 0 and (e.score or 0) > 0.5 and e.label in ACCUSATIONS]
+        label: VerdictLabel = pushers[0].label if pushers and pushers[0].label else "ai-generated"
     elif p_fake <= thresholds.authentic:
         label = "authentic"
     else:

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from realeyes.analyzers.base import Evidence
+from realeyes.labels import VerdictLabel
 
 SCHEMA_VERSION = "1"
 
 
 @dataclass
 class Verdict:
-    label: str  # "ai-generated" | "manipulated" | "authentic" | "inconclusive"
+    label: VerdictLabel
     p_fake: float
     threshold: float
     reasons: list[str]

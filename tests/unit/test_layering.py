@@ -28,7 +28,7 @@ LAYERS = [
     {"fusion", "verdict", "video"},
     {"analyzers"},
     {"media", "models"},
-    {"config", "errors", "imaging", "progress", "samples"},
+    {"config", "errors", "imaging", "labels", "progress", "samples"},
 ]
 FRONT_DOORS = {"service", "jobs", "store", "cli", "mlops", "training", "application", "scan"}
 HEAVY_RUNTIMES = ("cv2", "onnxruntime", "av", "c2pa", "torch", "fastapi")

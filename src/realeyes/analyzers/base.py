@@ -11,9 +11,10 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from realeyes.config import Settings
+from realeyes.labels import EvidenceLabel
 from realeyes.media import Media
 
-Label = Literal["ai-generated", "manipulated", "authentic"]
+Label = EvidenceLabel
 MediaKind = Literal["image", "video", "document"]
 
 

@@ -14,9 +14,9 @@ import c2pa
 from realeyes.analyzers._registry import register
 from realeyes.analyzers._source_types import strongest_claim
 from realeyes.analyzers.base import Analyzer, Evidence
+from realeyes.labels import ACCUSATIONS
 from realeyes.media import Media
 
-_AI_LABELS = {"ai-generated", "manipulated"}
 # Failure codes that do not mean the content was altered: they are about trust in the signer, or checks skipped.
 _TRUST_ONLY_CODES = {
     "signingCredential.untrusted",
@@ -138,7 +138,7 @@ class C2paAnalyzer(Analyzer):
         signer = details["signer"] or "an unknown signer"
         if details["validation"] == "invalid":
             failures = [code for code in details["validation_codes"] if code not in _TRUST_ONLY_CODES]
-            if claim and claim.label in _AI_LABELS:
+            if claim and claim.label in ACCUSATIONS:
                 return self.evidence(
                     score=0.9, weight=1.0, label=claim.label, details=details,
                     summary=f"Content credentials declare the image {claim.meaning}, but fail validation "
@@ -150,7 +150,7 @@ class C2paAnalyzer(Analyzer):
                 "the file was changed after it was signed, or the signature is broken.",
             )  # fmt: skip
         trust = "trusted" if details["trusted"] else "untrusted"
-        if claim and claim.label in _AI_LABELS:
+        if claim and claim.label in ACCUSATIONS:
             # A signed declaration of AI involvement is an admission: decisive whatever the signer's trust.
             return self.evidence(
                 score=0.99, weight=1.0, label=claim.label, decisive=True, details=details,

@@ -10,6 +10,7 @@ from typing import Any
 from realeyes.analyzers._registry import register
 from realeyes.analyzers._source_types import strongest_claim
 from realeyes.analyzers.base import Analyzer, Evidence
+from realeyes.labels import ACCUSATIONS
 from realeyes.media import Media
 
 _CAMERA_FIELDS = (
@@ -90,7 +91,7 @@ class MetadataAnalyzer(Analyzer):
             "has_xmp": media.xmp is not None,
         }
         claim = strongest_claim(xmp_types)
-        if claim and claim.label in ("ai-generated", "manipulated"):
+        if claim and claim.label in ACCUSATIONS:
             return self.evidence(
                 **DECLARED, label=claim.label, details=details,
                 summary=f"The image's IPTC metadata declares it {claim.meaning} ({claim.term}).",

@@ -24,6 +24,7 @@ from realeyes.analyzers.metadata import (
     GENERATOR_NAMES,
     xmp_source_types,
 )
+from realeyes.labels import ACCUSATIONS
 from realeyes.media import Media
 from realeyes.video.decode import container_tags
 
@@ -64,7 +65,7 @@ class VideoMetadataAnalyzer(Analyzer):
         ffmpeg = any(key.endswith("encoder") and value.startswith("Lav") for key, value in tags.items())
         details: dict[str, Any] = {"tags": tags, "camera": camera, "reencoded_by_ffmpeg": ffmpeg}
         claim = strongest_claim([term for value in producer.values() for term in xmp_source_types(value)])
-        if claim and claim.label in ("ai-generated", "manipulated"):
+        if claim and claim.label in ACCUSATIONS:
             return self.evidence(
                 **DECLARED, label=claim.label, details=details,
                 summary=f"The video's metadata declares it {claim.meaning} ({claim.term}).",

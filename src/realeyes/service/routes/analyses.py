@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
+from realeyes.labels import EvidenceLabel, VerdictLabel
 from realeyes.media import sniff_format
 from realeyes.service.auth import Principal
 from realeyes.service.deps import GatedRoute, analyze_caller, get_state
@@ -23,7 +24,6 @@ from realeyes.store import Analysis, Feedback, FeedbackStatus
 
 router = APIRouter(prefix="/v1/analyses", tags=["analyses"], route_class=GatedRoute)
 
-Label = Literal["authentic", "ai-generated", "manipulated", "inconclusive"]
 State = Annotated[ServiceState, Depends(get_state)]
 Caller = Annotated[Principal, Depends(analyze_caller)]
 _MAP_NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
@@ -86,7 +86,7 @@ def list_analyses(
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    label: Label | None = None,
+    label: VerdictLabel | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> dict[str, Any]:
@@ -157,7 +157,7 @@ def get_thumbnail(state: State, caller: Caller, analysis_id: str) -> FileRespons
 
 
 class FeedbackIn(BaseModel):
-    label: Literal["authentic", "ai-generated", "manipulated"]
+    label: EvidenceLabel
     note: str = Field("", max_length=2000)
 
 
