@@ -174,12 +174,13 @@ def list_analyzers_command(as_json: bool) -> None:
 
 def _add_pipeline_commands() -> None:
     """The model pipeline's commands; their heavy imports (torch) happen only when one is run."""
-    from realeyes.training.cli import data, evaluate_command, export_command, localizer, models, train_command
+    from realeyes.training.cli import data, evaluate_command, export_command, models, train_command
     from realeyes.training.faces.cli import COMMANDS as FACE_COMMANDS
+    from realeyes.training.localizer.cli import COMMANDS as LOCALIZER_COMMANDS
     from realeyes.training.surprisal.cli import COMMANDS as SURPRISAL_COMMANDS
 
-    pipelines = (data, train_command, export_command, evaluate_command, models, localizer)
-    for command in (*pipelines, *FACE_COMMANDS, *SURPRISAL_COMMANDS):
+    pipelines = (data, train_command, export_command, evaluate_command, models)
+    for command in (*pipelines, *LOCALIZER_COMMANDS, *FACE_COMMANDS, *SURPRISAL_COMMANDS):
         main.add_command(command)
 
 

@@ -22,9 +22,9 @@ from realeyes.analyzers import create
 from realeyes.config import Settings
 from realeyes.media import load_media
 from realeyes.models import Registry
-from realeyes.training.cli import localizer
 from realeyes.training.dataset import collect_folder
 from realeyes.training.localizer.build import _choose_int8
+from realeyes.training.localizer.cli import localizer
 from realeyes.training.localizer.prepare import FixedImage, LocalizerPrepareConfig, prepare_localizer, read_fixed_set
 from realeyes.training.localizer.real_forgeries import read_coverage
 from realeyes.training.prepare import read_prepared

@@ -1,5 +1,5 @@
 """`python -m realeyes.training.localizer`: the localizer commands, as `realeyes localizer` runs them."""
 
-from realeyes.training.cli import localizer
+from realeyes.training.localizer.cli import localizer
 
 localizer(prog_name="realeyes localizer")
