@@ -10,7 +10,7 @@ import pytest
 from scipy.special import expit
 from scipy.stats import mannwhitneyu
 
-from realeyes.training import metrics
+from realeyes.training import metrics, pixel_metrics
 
 # A symmetric example: every fake score is 1 - some real score.
 SYM_LABELS = [1, 1, 1, 1, 0, 0, 0, 0]
@@ -299,7 +299,7 @@ def test_binary_report_scores_that_are_not_probabilities_skip_calibration() -> N
 def test_pixel_scores_tiny_masks() -> None:
     truth = [np.array([[1, 1], [0, 0]], dtype=np.uint8)]
     prob = [np.array([[0.9, 0.4], [0.6, 0.1]])]
-    scores = metrics.pixel_scores(truth, prob)
+    scores = pixel_metrics.pixel_scores(truth, prob)
     json.dumps(scores, allow_nan=False)
     assert scores["n_masks"] == 1
     assert scores["n_pixels"] == 4
@@ -315,7 +315,7 @@ def test_pixel_scores_tiny_masks() -> None:
 def test_pixel_scores_pools_over_masks_and_averages_per_image() -> None:
     truth = [np.array([[True, False]]), np.array([[False, False, True, True]])]
     prob = [np.array([[0.8, 0.2]]), np.array([[0.7, 0.1, 0.9, 0.3]])]
-    scores = metrics.pixel_scores(truth, prob)
+    scores = pixel_metrics.pixel_scores(truth, prob)
     # image 1: tp 1; image 2: tp 1, fp 1, fn 1 -> pooled tp 2, fp 1, fn 1
     assert scores["f1_at_05"] == round(4 / 6, 4)
     assert scores["iou_at_05"] == 0.5
@@ -326,13 +326,13 @@ def test_pixel_scores_pools_over_masks_and_averages_per_image() -> None:
 def test_per_image_best_picks_each_images_own_level() -> None:
     truth = [np.array([[True, False]]), np.array([[False, False, True, True]])]
     prob = [np.array([[0.8, 0.2]]), np.array([[0.7, 0.1, 0.9, 0.3]])]
-    best = metrics.per_image_best(truth, prob)
+    best = pixel_metrics.per_image_best(truth, prob)
     # image 1 is perfect at any level in (0.2, 0.8]; image 2's best: flag >= 0.3 -> tp 2, fp 1 -> F1 0.8, IoU 2/3
     assert best == {"mean_best_f1": 0.9, "mean_best_iou": round((1 + 2 / 3) / 2, 4)}
 
 
 def test_pixel_scores_all_real_masks() -> None:
-    scores = metrics.pixel_scores([np.zeros((3, 3), dtype=bool)], [np.full((3, 3), 0.2)])
+    scores = pixel_metrics.pixel_scores([np.zeros((3, 3), dtype=bool)], [np.full((3, 3), 0.2)])
     assert scores["auc"] is None
     assert scores["f1_at_05"] is None
     assert scores["iou_at_05"] is None
@@ -340,7 +340,7 @@ def test_pixel_scores_all_real_masks() -> None:
 
 
 def test_pixel_scores_empty() -> None:
-    scores = metrics.pixel_scores([], [])
+    scores = pixel_metrics.pixel_scores([], [])
     assert scores["n_pixels"] == 0
     assert scores["auc"] is None
     assert scores["best_f1"] is None
@@ -351,9 +351,9 @@ def test_pixel_auc_subsampling_is_bounded_deterministic_and_close() -> None:
     rng = np.random.default_rng(2)
     truth = [rng.random((64, 64)) < 0.3 for _ in range(3)]
     prob = [np.clip(0.5 * t + rng.random(t.shape) * 0.7, 0.0, 1.0) for t in truth]
-    exact = metrics.pixel_scores(truth, prob)
-    sampled = metrics.pixel_scores(truth, prob, max_auc_pixels=3000)
-    again = metrics.pixel_scores(truth, prob, max_auc_pixels=3000)
+    exact = pixel_metrics.pixel_scores(truth, prob)
+    sampled = pixel_metrics.pixel_scores(truth, prob, max_auc_pixels=3000)
+    again = pixel_metrics.pixel_scores(truth, prob, max_auc_pixels=3000)
     assert exact["auc_pixels"] == 3 * 64 * 64
     assert sampled["auc_pixels"] == 3000
     assert sampled == again
@@ -363,13 +363,13 @@ def test_pixel_auc_subsampling_is_bounded_deterministic_and_close() -> None:
 
 def test_pixel_scores_validation() -> None:
     with pytest.raises(ValueError, match="shapes differ"):
-        metrics.pixel_scores([np.zeros((2, 2))], [np.zeros((2, 3))])
+        pixel_metrics.pixel_scores([np.zeros((2, 2))], [np.zeros((2, 3))])
     with pytest.raises(ValueError, match="true masks"):
-        metrics.pixel_scores([np.zeros((2, 2))], [])
+        pixel_metrics.pixel_scores([np.zeros((2, 2))], [])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        metrics.pixel_scores([np.zeros((1, 2))], [np.array([[0.5, 1.5]])])
+        pixel_metrics.pixel_scores([np.zeros((1, 2))], [np.array([[0.5, 1.5]])])
     with pytest.raises(ValueError, match="0 or 1"):
-        metrics.pixel_scores([np.array([[0, 2]])], [np.array([[0.5, 0.5]])])
+        pixel_metrics.pixel_scores([np.array([[0, 2]])], [np.array([[0.5, 0.5]])])
 
 
 # ---------------------------------------------------------------- plots

@@ -17,7 +17,7 @@ from typing import Any
 from realeyes.config import Settings
 from realeyes.media import load_media
 from realeyes.models.face_forgery import FaceForgeryModel
-from realeyes.training.metrics import auc_interval, roc_auc
+from realeyes.training.metrics import auc_interval, roc_auc, rounded
 from realeyes.video.analyzer import VideoAnalyzer
 
 
@@ -35,10 +35,6 @@ def labelled_clips(shared: Path) -> list[tuple[Path, int, str]]:
         if (dfdc / name).is_file()
     ]
     return clips
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
 
 
 def _rounded(interval: tuple[float, float] | None) -> list[float] | None:
@@ -77,11 +73,11 @@ def evaluate_clips(model: FaceForgeryModel, shared: Path, settings: Settings | N
         "sampling_fps": analyzer.settings.video_fps,
         "n_real": len(reals),
         "n_fake": len(scored) - len(reals),
-        "clip_auc": _round(roc_auc(labels, scores)),
+        "clip_auc": rounded(roc_auc(labels, scores)),
         "clip_auc_ci95": _rounded(auc_interval(labels, scores)),
         "real_clips_over_threshold": sum(score >= model.threshold for score in reals),
         "threshold": model.threshold,
-        "frame_level_face_auc": _round(roc_auc(face_labels, face_scores)),
+        "frame_level_face_auc": rounded(roc_auc(face_labels, face_scores)),
         "frame_level_face_auc_ci95": _rounded(auc_interval(face_labels, face_scores)),
         "faces_scored": len(faces),
         "clips": rows,

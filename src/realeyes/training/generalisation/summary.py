@@ -11,7 +11,7 @@ import numpy as np
 
 from realeyes.training.dataset import REAL
 from realeyes.training.generalisation.protocol import FoldResult, Ranking, Table
-from realeyes.training.metrics import average_precision, equal_error_rate
+from realeyes.training.metrics import average_precision, equal_error_rate, rounded
 
 RESAMPLES = 1000
 
@@ -44,10 +44,6 @@ def auc_from_wins(wins: np.ndarray, seed: int = 0) -> dict[str, Any]:
         values.append(real_counts @ wins @ fake_counts / (n_real * n_fake))
     low, high = np.percentile(values, [2.5, 97.5])
     return {"auc": round(float(wins.mean()), 4), "auc_ci": [round(float(low), 4), round(float(high), 4)]}
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
 
 
 def fold_figures(result: FoldResult, ranking: Ranking, table: Table, condition: str, source: str) -> dict[str, Any]:
@@ -86,8 +82,8 @@ def condition_figures(
         "inconclusive": _rate(result.labels[both], "inconclusive"),
         **auc_from_wins(ranking.wins),
         # A fitted detector's scores come from a different model per fold: not one ranking, so no AP/EER.
-        "ap": None if fitted else _round(average_precision(y, s)),
-        "eer": None if fitted else _round(equal_error_rate(y, s)),
+        "ap": None if fitted else rounded(average_precision(y, s)),
+        "eer": None if fitted else rounded(equal_error_rate(y, s)),
     }
     folds = {s: fold_figures(result, ranking, table, condition, s) for s in result.universe}
     return {"pooled": pooled, "folds": folds, "across_folds": _across(folds)}
@@ -98,10 +94,10 @@ def _across(folds: dict[str, dict[str, Any]]) -> dict[str, Any]:
     accused = [f["accused"]["rate"] for f in folds.values() if "accused" in f]
     caught = [f["caught"]["rate"] for f in folds.values() if "caught" in f]
     return {
-        "mean_auc": _round(float(np.mean(aucs))) if aucs else None,
-        "worst_auc": _round(min(aucs)) if aucs else None,
-        "mean_real_accused": _round(float(np.mean(accused))) if accused else None,
-        "worst_real_accused": _round(max(accused)) if accused else None,
-        "mean_generated_caught": _round(float(np.mean(caught))) if caught else None,
-        "worst_generated_caught": _round(min(caught)) if caught else None,
+        "mean_auc": rounded(float(np.mean(aucs))) if aucs else None,
+        "worst_auc": rounded(min(aucs)) if aucs else None,
+        "mean_real_accused": rounded(float(np.mean(accused))) if accused else None,
+        "worst_real_accused": rounded(max(accused)) if accused else None,
+        "mean_generated_caught": rounded(float(np.mean(caught))) if caught else None,
+        "worst_generated_caught": rounded(min(caught)) if caught else None,
     }

@@ -16,7 +16,8 @@ from realeyes.analyzers.localizer import LocalizerAnalyzer
 from realeyes.training.evaluate import ROBUSTNESS
 from realeyes.training.localizer.prepare import FixedImage
 from realeyes.training.localizer.synthesis import AUTHENTIC
-from realeyes.training.metrics import binary_report, pixel_scores, roc_auc
+from realeyes.training.metrics import binary_report, roc_auc
+from realeyes.training.pixel_metrics import pixel_scores
 
 log = logging.getLogger(__name__)
 Transform = Callable[[np.ndarray], np.ndarray]

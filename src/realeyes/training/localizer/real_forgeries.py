@@ -31,7 +31,8 @@ from realeyes.training.generalisation.catalog import benchmark_catalog
 from realeyes.training.generalisation.launder import launder, read_oriented, rng_for
 from realeyes.training.localizer.prepare import PHOTO_SOURCES, FixedImage
 from realeyes.training.localizer.synthesis import AUTHENTIC
-from realeyes.training.metrics import per_image_best, pixel_scores, roc_auc
+from realeyes.training.metrics import roc_auc
+from realeyes.training.pixel_metrics import per_image_best, pixel_scores
 
 COVERAGE = Path("forgeries/coverage")
 PARTS = ("val", "test")

@@ -27,7 +27,8 @@ from realeyes.training.dataset import load_rgb
 from realeyes.training.localizer.model import LocalizerConfig, ManipulationLocalizer, global_logit
 from realeyes.training.localizer.prepare import FixedImage, read_fixed_set
 from realeyes.training.localizer.synthesis import SynthesisConfig, Synthesized, platform_scale, synthesize
-from realeyes.training.metrics import pixel_scores, roc_auc
+from realeyes.training.metrics import roc_auc
+from realeyes.training.pixel_metrics import pixel_scores
 from realeyes.training.prepare import read_prepared
 
 log = logging.getLogger(__name__)
