@@ -129,3 +129,13 @@ def test_importing_settings_or_the_store_loads_no_model_or_media_runtime(module:
     code = f"import sys, {module}; print(' '.join(m for m in {HEAVY_RUNTIMES!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == []
+
+
+def test_no_source_file_is_over_400_lines() -> None:
+    """Small modules with one job (issue 12): a file past this has grown a second one; split it."""
+    long = {
+        str(path.relative_to(PACKAGE)): n
+        for path in PACKAGE.rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > 400
+    }
+    assert not long
