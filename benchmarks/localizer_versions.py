@@ -2,19 +2,18 @@
 
 Usage (repository root, project virtualenv):
     python benchmarks/localizer_versions.py models/localizer/realeyes-unet-localizer-0.3.0 \
-        models/localizer/realeyes-unet-localizer-0.4.0 [--images 30] [--side 512] [--photos DIR]
+        models/localizer/realeyes-unet-localizer-0.4.0 [--images 30] [--photos DIR]
 
 Each image goes through every bundle in turn (so a slower or busier moment of the machine hits them alike), as the
 analyzer serves it: the network (input conversion and the bundle's one-thread ONNX Runtime session) and the
-copy-move search. Images: this script's photo-like images, or with --photos the JPEG/PNG files of DIR, laundered
-as the generalisation benchmark does (resized to SIDE on the short side, centre crop, JPEG). Reported: median ms
-of each part per bundle and each bundle's ratio to the first.
+copy-move search. Images: this script's 512 px photo-like images, or with --photos the JPEG/PNG files of DIR,
+laundered by the generalisation benchmark's own `launder` (512 px, random kernel, JPEG q70-95, seeded by the file
+name). Reported: median ms of each part per bundle and each bundle's ratio to the first.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import statistics
 import sys
 import time
@@ -23,7 +22,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_scan import synthetic_photo
@@ -32,24 +30,19 @@ from realeyes.analyzers._copy_move import find_duplicates
 from realeyes.analyzers.localizer import LocalizerAnalyzer
 from realeyes.config import Settings
 from realeyes.models import load_bundle
+from realeyes.training.generalisation.launder import SIDE, launder, read_oriented, rng_for
 
 
-def laundered(path: Path, side: int) -> np.ndarray:
-    """Short side to SIDE, centre square crop, JPEG q85: a platform copy of the photo."""
-    image = Image.open(path).convert("RGB")
-    scale = side / min(image.size)
-    image = image.resize((max(side, round(image.width * scale)), max(side, round(image.height * scale))))
-    left, top = (image.width - side) // 2, (image.height - side) // 2
-    buffer = io.BytesIO()
-    image.crop((left, top, left + side, top + side)).save(buffer, "JPEG", quality=85)
-    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+def laundered(path: Path) -> np.ndarray:
+    """The photo as the generalisation benchmark launders it."""
+    return read_oriented(launder(read_oriented(path.read_bytes()), rng_for(path.name, "localizer-bench")))
 
 
-def images(count: int, side: int, photos: Path | None) -> list[np.ndarray]:
+def images(count: int, photos: Path | None) -> list[np.ndarray]:
     if photos is None:
-        return [synthetic_photo(side, side, seed) for seed in range(count)]
+        return [synthetic_photo(SIDE, SIDE, seed) for seed in range(count)]
     paths = sorted(p for p in photos.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})[:count]
-    return [laundered(path, side) for path in paths]
+    return [laundered(path) for path in paths]
 
 
 def milliseconds(run: Callable[[], object]) -> float:
@@ -62,12 +55,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bundles", type=Path, nargs="+")
     parser.add_argument("--images", type=int, default=30)
-    parser.add_argument("--side", type=int, default=512)
     parser.add_argument("--photos", type=Path, help="photos to launder instead of the synthetic ones")
     args = parser.parse_args()
     cv2.setNumThreads(1)  # the search's OpenCV calls, like the network, on one core
     analyzers = [LocalizerAnalyzer(Settings(), bundle=load_bundle(path)) for path in args.bundles]
-    inputs = images(args.images, args.side, args.photos)
+    inputs = images(args.images, args.photos)
     for analyzer in analyzers:  # sessions created and warmed before the clock starts
         analyzer.pixel_logits(inputs[0])
     find_duplicates(inputs[0])
@@ -78,7 +70,7 @@ def main() -> None:
             network[index].append(milliseconds(lambda: analyzer.pixel_logits(rgb)))  # noqa: B023 (run at once)
             search[index].append(milliseconds(lambda: find_duplicates(analyzer.analysed(rgb))))  # noqa: B023
     where = f"the photos of {args.photos}, laundered" if args.photos else "photo-like synthetic images"
-    print(f"# Localizer bundles, {len(inputs)} images of {args.side} px ({where}), one thread\n")
+    print(f"# Localizer bundles, {len(inputs)} images of {SIDE} px ({where}), one thread\n")
     print("| bundle | network ms | copy-move search ms | together ms | network vs first | together vs first |")
     print("|---|---:|---:|---:|---:|---:|")
     base_network = statistics.median(network[0])
