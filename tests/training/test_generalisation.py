@@ -115,6 +115,16 @@ def test_calibration_keeps_accused_real_photos_under_the_target() -> None:
     assert thresholds.authentic <= thresholds.accuse
 
 
+def test_the_accusation_threshold_holds_for_real_photos_in_every_condition() -> None:
+    scores = np.linspace(0.0, 0.5, 100)
+    table = table_of({"r": (REAL, list(scores)), "g": (FAKE, [0.9] * 10)})
+    clean_real = (table.label == REAL) & (table.condition == "clean")
+    table.columns["score_x"][clean_real] += 0.4  # the untouched files score higher than their laundered copies
+    thresholds = calibrate(table.columns["score_x"], table, np.ones(table.label.size, bool), Targets(0.04, 0.1))
+    assert np.mean(table.columns["score_x"][clean_real] > thresholds.accuse) <= 0.04
+    assert thresholds.accuse > 0.8
+
+
 def test_protocol_labels_each_held_out_source_with_thresholds_fitted_without_it() -> None:
     rng = np.random.default_rng(0)
     spec = {f"r{i}": (REAL, list(rng.uniform(0.0, 0.6, 30))) for i in range(3)}
@@ -260,3 +270,22 @@ def test_the_train_command_offers_exactly_the_sources_that_can_be_scored_held_ou
 
     option = next(p for p in train_command.params if p.name == "hold_out_sources")
     assert set(option.type.choices) == set(BENCHMARK_SOURCES)  # type: ignore[attr-defined]
+
+
+def test_a_card_states_the_accusation_target_its_own_role_was_calibrated_to() -> None:
+    from realeyes.training.generalisation.cards import card_block, with_generalisation
+
+    figures = {"auc": 0.6, "auc_ci": [0.5, 0.7], "real_accused": {"rate": 0.01}, "generated_caught": {"rate": 0.1}}
+    across = {"mean_auc": 0.6, "worst_auc": 0.4, "worst_real_accused": 0.05}
+    detector = {"universe": ["r", "g"], "conditions": {"clean": {"pooled": figures, "across_folds": across}}}
+    report = {
+        "data": "d",
+        "targets": {"real_accused": 0.04, "manipulation_vote": 0.01},
+        "detectors": {"classifier": detector, "localizer (manipulation vote)": detector},
+        "shipped": {"coefficients": {"classifier": 0.5}, "votes": {"localizer": 0.79}},
+    }
+    fused = with_generalisation("# card\n\nbody\n", card_block(report, "classifier", "classifier", "cmd"))
+    vote = card_block(report, "localizer (manipulation vote)", "localizer", "cmd")
+    assert "fusion coefficient 0.5" in fused and "at most 4% of other sources' real photos accused" in fused
+    assert "at most 1% of other sources' real photos accused" in with_generalisation("# card\n", vote)
+    assert fused.startswith("# card\n\n<!-- generalisation -->") and fused.rstrip().endswith("body")

@@ -6,8 +6,8 @@ Labels: for each held-out source s of a detector's *universe* (the sources none 
    held-out source never touches the model, the fusion weights or the thresholds;
 3. the held-out images are scored and labelled: accused (score > t_accuse), authentic (score < t_authentic),
    otherwise inconclusive.
-t_accuse lets through at most `accuse_target` of the calibration sources' laundered real photos, and of their hard
-real photos; t_authentic calls at most `miss_target` of their laundered generated images authentic. Fixed detectors
+t_accuse lets through at most `accuse_target` of the calibration sources' real photos in each condition (clean,
+laundered, hard); t_authentic calls at most `miss_target` of their laundered generated images authentic. Fixed detectors
 (the shipped classifier, the forensic views) skip step 1; their universe excludes every source they trained on.
 
 Ranking: every (real source, generator family) pair is held out together, and a fitted detector is refitted
@@ -26,11 +26,13 @@ from scipy.optimize import minimize
 from realeyes.fusion import logit
 from realeyes.training.dataset import FAKE, REAL
 from realeyes.training.fusion_fit import fit_logistic
-from realeyes.training.generalisation.scores import FILE_FEATURES
+from realeyes.training.generalisation.scores import CONDITIONS, FILE_FEATURES
 from realeyes.training.metrics import roc_auc
 
 Scorer = Callable[["Table", np.ndarray], np.ndarray]
-REAL_CONDITIONS = ("laundered", "hard")  # what the accusation threshold is calibrated on
+# The accusation threshold must hold for a real photo however it reaches us: as the file itself, laundered by a
+# platform, or hard (upscaled, denoised, low-light, recompressed) and laundered.
+REAL_CONDITIONS = CONDITIONS
 MIN_INPUT_AUC = 0.55  # fusion inputs ranking their training data worse than this get no weight
 
 
@@ -192,7 +194,7 @@ class Thresholds:
 
 def calibrate(scores: np.ndarray, table: Table, rows: np.ndarray, targets: Targets) -> Thresholds:
     """Thresholds from out-of-fold scores of the calibration rows (see the module docstring): the accusation
-    threshold holds for the laundered and for the hard real photos alike."""
+    threshold holds for the real photos of every condition alike."""
     valid = rows & np.isfinite(scores)
     accuse = 0.0
     for condition in REAL_CONDITIONS:
