@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from realeyes import __version__
 from realeyes.analyzers import Analyzer, ErrorInfo, Evidence, Map, create, list_analyzers
@@ -41,6 +42,10 @@ class Engine:
                 # Results and the API show the reason; where the models live on this host is for the log only.
                 self.unavailable[name] = str(exc).replace(str(self.settings.models_dir), "the models folder")
         self.fusion = self._fusion_model()
+        # The analyzers' matrix products are small, and OpenBLAS's idle threads spin after each one: with its
+        # default threads a 512 px analysis cost twice its CPU time (docs/BENCHMARKS.md). Process-wide, and set
+        # once the analyzers' libraries are loaded; parallelism comes from processes and analyzer threads.
+        threadpool_limits(1, user_api="blas")
         threads = self.settings.analyzer_threads
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="analyzer") if threads > 1 else None
         self._last_ms: dict[str, float] = {}  # each analyzer's last run, to start the slowest first

@@ -52,6 +52,18 @@ def test_only_the_selected_analyzers_run(photo: np.ndarray) -> None:
     assert verdict.versions == {"realeyes": "0.1.0", "ela": "1.0", "c2pa": "1.0"}
 
 
+def test_an_engine_runs_blas_on_one_thread() -> None:
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads() -> set[int]:
+        return {library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"}
+
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()  # {2} on this project's 2-core machines
+        Engine(analyzers=["ela"])
+        assert before and blas_threads() == {1}
+
+
 def test_unknown_analyzer_is_refused_at_construction() -> None:
     with pytest.raises(UnknownAnalyzer, match="Known analyzers"):
         Engine(analyzers=["ela", "magic"])
