@@ -42,6 +42,27 @@ def test_analysis_is_stored_and_served_with_its_files(client: TestClient) -> Non
     assert stored["p_fake"] == body["p_fake"] and stored["evidence"] == body["evidence"]
 
 
+def test_the_openapi_document_describes_the_replies_exactly(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schemas, paths = spec["components"]["schemas"], spec["paths"]
+
+    def reply(path: str, method: str, status: str) -> str:
+        return str(paths[path][method]["responses"][status]["content"]["application/json"]["schema"]["$ref"])
+
+    assert reply("/v1/analyses", "post", "201").endswith("/AnalysisOut")
+    assert reply("/v1/analyses/{analysis_id}", "get", "200").endswith("/AnalysisOut")
+    assert reply("/v1/jobs/{job_id}", "get", "200").endswith("/JobOut")
+    analysis = schemas["AnalysisOut"]
+    assert {"label", "p_fake", "threshold", "reasons", "evidence", "media"} <= set(analysis["required"])
+    assert analysis["properties"]["label"]["enum"] == ["ai-generated", "manipulated", "authentic", "inconclusive"]
+    assert analysis["properties"]["evidence"]["items"]["$ref"].endswith("/EvidenceOut")
+
+    body = analyse(client, jpeg_bytes(seed=9))
+    assert set(body) == set(analysis["properties"]) - {"maps_base64"}  # documented, none invented or hidden
+    assert all(set(e) == set(schemas["EvidenceOut"]["properties"]) for e in body["evidence"])
+    assert set(analyse(client, jpeg_bytes(seed=10), maps="1")) == set(analysis["properties"])
+
+
 def test_identical_bytes_return_the_stored_result(client: TestClient) -> None:
     data = jpeg_bytes(seed=4)
     first = analyse(client, data)

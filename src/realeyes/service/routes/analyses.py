@@ -18,6 +18,7 @@ from realeyes.media import sniff_format
 from realeyes.service.auth import Principal
 from realeyes.service.deps import GatedRoute, analyze_caller, get_state
 from realeyes.service.errors import ApiError
+from realeyes.service.schemas import AnalysisOut, AnalysisSummary, FeedbackOut, Page
 from realeyes.service.state import ServiceState
 from realeyes.service.views import analysis_summary, analysis_view, feedback_view
 from realeyes.store import Analysis, Feedback, FeedbackStatus
@@ -57,7 +58,9 @@ def _load(state: ServiceState, caller: Principal, analysis_id: str) -> tuple[Ana
         return analysis, list(analysis.feedback)
 
 
-@router.post("", status_code=201, summary="Analyse an image")
+@router.post(
+    "", status_code=201, summary="Analyse an image", response_model=AnalysisOut, response_model_exclude_unset=True
+)
 def create_analysis(
     state: State,
     caller: Caller,
@@ -80,7 +83,7 @@ def create_analysis(
     return view
 
 
-@router.get("", summary="List analyses, newest first")
+@router.get("", summary="List analyses, newest first", response_model=Page[AnalysisSummary])
 def list_analyses(
     state: State,
     caller: Caller,
@@ -106,7 +109,7 @@ def list_analyses(
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{analysis_id}", summary="One analysis")
+@router.get("/{analysis_id}", summary="One analysis", response_model=AnalysisOut, response_model_exclude_unset=True)
 def get_analysis(state: State, caller: Caller, analysis_id: str) -> dict[str, Any]:
     analysis, feedback = _load(state, caller, analysis_id)
     return analysis_view(analysis, cached=False, feedback=feedback)
@@ -161,7 +164,9 @@ class FeedbackIn(BaseModel):
     note: str = Field("", max_length=2000)
 
 
-@router.post("/{analysis_id}/feedback", status_code=201, summary="Record a person's correct label")
+@router.post(
+    "/{analysis_id}/feedback", status_code=201, summary="Record a person's correct label", response_model=FeedbackOut
+)
 def add_feedback(state: State, caller: Caller, analysis_id: str, body: FeedbackIn) -> dict[str, Any]:
     """On the caller's own analysis (any, for an admin key). An admin key's label is accepted for retraining at
     once; any other waits as `pending` until an admin accepts it (`POST /v1/feedback/{id}/review`)."""

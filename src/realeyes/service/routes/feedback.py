@@ -11,6 +11,7 @@ from realeyes.service import feedback as review
 from realeyes.service.auth import Principal
 from realeyes.service.deps import GatedRoute, admin_caller, get_state
 from realeyes.service.errors import ApiError
+from realeyes.service.schemas import FeedbackOut, Page
 from realeyes.service.state import ServiceState
 from realeyes.service.views import feedback_view
 from realeyes.store import FeedbackStatus
@@ -20,7 +21,7 @@ State = Annotated[ServiceState, Depends(get_state)]
 Admin = Annotated[Principal, Depends(admin_caller)]
 
 
-@router.get("", summary="Feedback by review status, oldest first (admin)")
+@router.get("", summary="Feedback by review status, oldest first (admin)", response_model=Page[FeedbackOut])
 def list_feedback(
     state: State,
     _: Admin,
@@ -37,7 +38,11 @@ class ReviewIn(BaseModel):
     decision: Literal["accept", "reject"]
 
 
-@router.post("/{feedback_id}/review", summary="Accept (for retraining) or reject one feedback (admin)")
+@router.post(
+    "/{feedback_id}/review",
+    summary="Accept (for retraining) or reject one feedback (admin)",
+    response_model=FeedbackOut,
+)
 def review_feedback(state: State, caller: Admin, feedback_id: str, body: ReviewIn) -> dict[str, Any]:
     reviewed = review.review(state.database, feedback_id, body.decision, caller.name)
     if reviewed is None:

@@ -8,8 +8,7 @@ import zipfile
 from datetime import UTC, datetime
 from typing import IO, Annotated, Any
 
-from fastapi import APIRouter, Depends, File, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, File, Response, UploadFile
 from sqlalchemy.orm import Session
 
 from realeyes.application import uploads
@@ -18,6 +17,7 @@ from realeyes.service.auth import Principal
 from realeyes.service.deps import GatedRoute, analyze_caller, get_state
 from realeyes.service.errors import ApiError
 from realeyes.service.routes.analyses import clean_filename
+from realeyes.service.schemas import JobOut
 from realeyes.service.state import ServiceState
 from realeyes.service.views import job_view
 from realeyes.store import Job, JobStatus
@@ -156,10 +156,19 @@ def _end_of_central_directory(source: IO[bytes]) -> tuple[int, int] | None:
     return int(record[zipfile._ECD_ENTRIES_TOTAL]), int(record[zipfile._ECD_SIZE])  # type: ignore[attr-defined]
 
 
-@router.post("", status_code=202, summary="Start a job: a video, a batch of images, or a zip")
+@router.post(
+    "",
+    status_code=202,
+    summary="Start a job: a video, a batch of images, or a zip",
+    response_model=JobOut,
+    response_model_exclude_unset=True,
+)
 def create_job(
-    state: State, caller: Caller, files: Annotated[list[UploadFile], File(description="Images, or one zip.")]
-) -> JSONResponse:
+    state: State,
+    caller: Caller,
+    response: Response,
+    files: Annotated[list[UploadFile], File(description="Images, or one zip.")],
+) -> dict[str, Any]:
     intake = BatchIntake(state)
     try:
         for upload in files:
@@ -187,7 +196,8 @@ def create_job(
             session.delete(session.get_one(Job, job.id))
             uploads.release(session, state.files, [uploads.job_holder(job.id)])
         raise
-    return JSONResponse(job_view(job), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return job_view(job)
 
 
 def _owned(session: Session, caller: Principal, job_id: str) -> Job:
@@ -198,14 +208,18 @@ def _owned(session: Session, caller: Principal, job_id: str) -> Job:
     return job
 
 
-@router.get("/{job_id}", summary="A job's status, progress and result")
+@router.get(
+    "/{job_id}", summary="A job's status, progress and result", response_model=JobOut, response_model_exclude_unset=True
+)
 def get_job(state: State, caller: Caller, job_id: str) -> dict[str, Any]:
     with state.database.session() as session:
         return job_view(_owned(session, caller, job_id))
 
 
-@router.delete("/{job_id}", status_code=202, summary="Cancel a job")
-def cancel_job(state: State, caller: Caller, job_id: str) -> JSONResponse:
+@router.delete(
+    "/{job_id}", status_code=202, summary="Cancel a job", response_model=JobOut, response_model_exclude_unset=True
+)
+def cancel_job(state: State, caller: Caller, job_id: str) -> dict[str, Any]:
     with state.database.session() as session:
         job = _owned(session, caller, job_id)
         if JobStatus(job.status).finished:
@@ -215,4 +229,4 @@ def cancel_job(state: State, caller: Caller, job_id: str) -> JSONResponse:
             uploads.release(session, state.files, [uploads.job_holder(job.id)])
         job.cancel_requested = True
         session.flush()
-        return JSONResponse(job_view(job), status_code=202)
+        return job_view(job)

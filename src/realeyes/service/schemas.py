@@ -1,0 +1,140 @@
+"""Response models: what the API's JSON holds, so that its OpenAPI document describes a verdict.
+
+The views (views.py) still build the dictionaries; these models validate and document them. Stored results keep
+the fields of the version that wrote them, so fields added later have defaults and unknown ones pass through
+(extra="allow"); routes answer with `response_model_exclude_unset`, so a default is never invented in a reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from realeyes.labels import EvidenceLabel, VerdictLabel
+from realeyes.store import FeedbackStatus, JobStatus
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+
+
+class EvidenceOut(Open):
+    analyzer: str
+    version: str
+    score: float | None = Field(None, description="Toward 'not authentic', in [0, 1]; null: no opinion.")
+    weight: float = Field(0.0, description="How much fusion trusts the score (0: shown, not fused).")
+    label: EvidenceLabel | None = Field(None, description="The verdict this evidence argues for.")
+    decisive: bool = Field(False, description="Provenance that overrides pixel evidence.")
+    summary: str = Field("", description="One line for a person.")
+    details: dict[str, Any] = Field(default_factory=dict, description="Analyzer-specific facts (docs/OUTPUT.md).")
+    maps: list[str] = Field(default_factory=list, description="Names of the maps this analyzer produced.")
+    error: ErrorOut | None = Field(None, description="The analyzer failed; the verdict was reached without it.")
+    elapsed_ms: float | None = None
+
+
+class MediaOut(Open):
+    format: str
+    mime: str | None = None
+    kind: str | None = Field(None, description="image, video or document")
+    width: int | None = None
+    height: int | None = None
+    bytes: int | None = None
+
+
+class FeedbackOut(BaseModel):
+    id: str
+    analysis_id: str
+    label: EvidenceLabel
+    note: str
+    created_at: str | None
+    status: FeedbackStatus = Field(description="Only accepted feedback is used for retraining.")
+    reviewed_at: str | None
+
+
+class AnalysisOut(Open):
+    """One analysis: the scan record of docs/OUTPUT.md plus where its files are and what people said about it."""
+
+    id: str
+    created_at: str | None
+    filename: str
+    sha256: str
+    bytes: int
+    cached: bool = Field(description="True: the caller's stored result for the same bytes and models.")
+    label: VerdictLabel
+    p_fake: float = Field(description="Probability that the media is not authentic, in [0, 1].")
+    threshold: float = Field(description="p_fake at or above it means not authentic (docs/VERDICTS.md).")
+    reasons: list[str] = Field(description="The top reasons in plain language, most influential first.")
+    evidence: list[EvidenceOut] = Field(description="One per analyzer that applied to this file.")
+    media: MediaOut
+    notes: list[str] = Field(default_factory=list)
+    versions: dict[str, str] = Field(default_factory=dict, description="realeyes and each analyzer's version.")
+    elapsed_ms: float | None = None
+    maps: dict[str, str] = Field(description="Map name -> URL of its greyscale PNG (255 = most suspicious).")
+    image_url: str
+    thumbnail_url: str
+    feedback: list[FeedbackOut]
+    maps_base64: dict[str, str] | None = Field(None, description="Map name -> base64 PNG, with ?maps=1 only.")
+
+
+class MediaSummary(BaseModel):
+    format: str
+    width: int | None
+    height: int | None
+
+
+class AnalysisSummary(BaseModel):
+    id: str
+    created_at: str | None
+    filename: str
+    label: VerdictLabel
+    p_fake: float
+    media: MediaSummary
+    thumbnail_url: str
+
+
+class Page(BaseModel, Generic[Item]):
+    items: list[Item]
+    total: int
+    limit: int
+    offset: int
+
+
+class Progress(BaseModel):
+    done: int
+    total: int
+    fraction: float = Field(description="Finished share of the job's work, in [0, 1].")
+
+
+class JobItem(Open):
+    """A finished file: its analysis (analysis_id, label, p_fake) or why it could not be analysed (error)."""
+
+    name: str
+    analysis_id: str | None = None
+    label: VerdictLabel | None = None
+    p_fake: float | None = None
+    error: ErrorOut | None = None
+
+
+class JobResult(BaseModel):
+    items: list[JobItem]
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    status: JobStatus
+    progress: Progress
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    attempts: int
+    error: str | None
+    result: JobResult | None = Field(description="When the job has finished: one item per file.")
