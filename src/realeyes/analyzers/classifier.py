@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -13,8 +11,8 @@ from realeyes.analyzers.base import Analyzer, Evidence
 from realeyes.config import Settings
 from realeyes.imaging import GRID, grid_crops
 from realeyes.media import Media
-from realeyes.models import Bundle, Registry
-from realeyes.models.bundle import sigmoid
+from realeyes.models import Bundle
+from realeyes.models.served import ServedModel
 
 TASK = "classifier"
 
@@ -28,25 +26,18 @@ class ClassifierAnalyzer(Analyzer):
 
     def __init__(self, settings: Settings | None = None, bundle: Bundle | None = None) -> None:
         super().__init__(settings)
-        # The promoted bundle unless one is given (evaluation of a candidate); raises ModelUnavailable.
-        self.bundle: Bundle = bundle or Registry(self.settings.models_dir).promoted(TASK)
-        spec: dict[str, Any] = self.bundle.card["input"]
+        self.model = ServedModel(TASK, self.settings, bundle)
+        spec = self.model.input
         self.crop, self.crops, self.min_side = int(spec["crop"]), int(spec["crops"]), int(spec["min_side"])
-        calibration = self.bundle.card["calibration"]
-        self.scale, self.bias = float(calibration["scale"]), float(calibration["bias"])
 
     @property
     def model_version(self) -> str:
-        return f"{self.bundle.name}-{self.bundle.version}"
+        return self.model.version
 
     @property
     def fusion_path(self) -> Path | None:
-        path = self.bundle.path / "fusion.json"
+        path = self.model.bundle.path / "fusion.json"
         return path if path.is_file() else None
-
-    @cached_property
-    def _session(self) -> Any:
-        return self.bundle.session()
 
     def input_batch(self, rgb: np.ndarray) -> np.ndarray | None:
         """The model's input for an image (its grid crops, NCHW in [0, 1]), or None when it is too small."""
@@ -60,11 +51,11 @@ class ClassifierAnalyzer(Analyzer):
         batch = self.input_batch(rgb)
         if batch is None:
             return None
-        return np.asarray(self._session.run(None, {"image": batch})[0]).reshape(-1)
+        return self.model.run(batch).reshape(-1)
 
     def probability(self, logits: np.ndarray) -> float:
         """Calibrated p_fake from crop logits: their mean, through the fitted Platt scaling."""
-        return float(sigmoid(np.array(self.scale * logits.mean() + self.bias)))
+        return float(self.model.calibration(logits.mean()))
 
     def analyze(self, media: Media) -> Evidence:
         logits = self.crop_logits(media.pixels)

@@ -17,8 +17,6 @@ vote: genuinely repeated objects exist, and a test set built from them (COVERAGE
 from __future__ import annotations
 
 import math
-from functools import cached_property
-from typing import Any
 
 import cv2
 import numpy as np
@@ -29,8 +27,9 @@ from realeyes.analyzers.base import Analyzer, Evidence, Map
 from realeyes.config import Settings
 from realeyes.imaging import fit_within
 from realeyes.media import Media
-from realeyes.models import Bundle, Registry
+from realeyes.models import Bundle
 from realeyes.models.bundle import sigmoid
+from realeyes.models.served import ServedModel
 
 TASK = "localizer"
 
@@ -51,22 +50,15 @@ class LocalizerAnalyzer(Analyzer):
 
     def __init__(self, settings: Settings | None = None, bundle: Bundle | None = None) -> None:
         super().__init__(settings)
-        # The promoted bundle unless one is given (evaluation of a candidate); raises ModelUnavailable.
-        self.bundle: Bundle = bundle or Registry(self.settings.models_dir).promoted(TASK)
-        spec: dict[str, Any] = self.bundle.card["input"]
+        self.model = ServedModel(TASK, self.settings, bundle)
+        spec = self.model.input
         self.max_pixels, self.min_side = int(spec["max_pixels"]), int(spec["min_side"])
         self.top_fraction = float(spec["top_fraction"])
-        calibration = self.bundle.card["calibration"]
-        self.scale, self.bias = float(calibration["scale"]), float(calibration["bias"])
-        self.threshold = float(self.bundle.card["threshold"])
+        self.threshold = self.model.threshold
 
     @property
     def model_version(self) -> str:
-        return f"{self.bundle.name}-{self.bundle.version}"
-
-    @cached_property
-    def _session(self) -> Any:
-        return self.bundle.session()
+        return self.model.version
 
     def analysed(self, rgb: np.ndarray) -> np.ndarray:
         """The pixels analysed: the image, or its downscale to the pixel budget."""
@@ -84,7 +76,7 @@ class LocalizerAnalyzer(Analyzer):
     def pixel_logits(self, rgb: np.ndarray) -> np.ndarray:
         """Per-pixel logits at the analysed resolution (the image, or its downscale to the pixel budget)."""
         batch = self.input_batch(rgb)
-        return np.asarray(self._session.run(None, {"image": batch})[0][0, 0], dtype=np.float32)
+        return np.asarray(self.model.run(batch)[0, 0], dtype=np.float32)
 
     def edit_map(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[Duplicate]]:
         """(pixel logits, the map, the duplicates found) at the analysed resolution: the map is the network's
@@ -100,7 +92,7 @@ class LocalizerAnalyzer(Analyzer):
 
     def probability(self, logits: np.ndarray) -> float:
         """Calibrated probability that the image was edited locally, from its pixel logits."""
-        return float(sigmoid(np.array(self.scale * top_mean(logits, self.top_fraction) + self.bias)))
+        return float(self.model.calibration(top_mean(logits, self.top_fraction)))
 
     def mask(self, probabilities: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         """The edit map resized to the image (at most map_max_side on the longer side)."""

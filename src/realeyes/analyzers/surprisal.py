@@ -8,9 +8,6 @@ held-out sources, decides how much it counts.
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any
-
 import numpy as np
 
 from realeyes.analyzers._registry import register
@@ -18,8 +15,9 @@ from realeyes.analyzers.base import Analyzer, Evidence
 from realeyes.config import Settings
 from realeyes.imaging import grid_crops, to_luma
 from realeyes.media import Media
-from realeyes.models import Bundle, Registry
+from realeyes.models import Bundle
 from realeyes.models.coding_cost import SCALES, coding_costs
+from realeyes.models.served import ServedModel
 
 TASK = "surprisal"
 
@@ -38,24 +36,20 @@ class SurprisalAnalyzer(Analyzer):
 
     def __init__(self, settings: Settings | None = None, bundle: Bundle | None = None) -> None:
         super().__init__(settings)
-        self.bundle: Bundle = bundle or Registry(self.settings.models_dir).promoted(TASK)
-        spec: dict[str, Any] = self.bundle.card["input"]
-        self.crop, self.crops = int(spec["crop"]), int(spec["crops"])
-        self.weights = [float(w) for w in self.bundle.card["statistic"]["weights"]]
+        self.model = ServedModel(TASK, self.settings, bundle)
+        card = self.model.bundle.card
+        self.crop, self.crops = int(self.model.input["crop"]), int(self.model.input["crops"])
+        self.weights = [float(w) for w in card["statistic"]["weights"]]
         # Only the scales the statistic reads are coded (each costs a pass of the network).
         self.scales = [s for s in range(SCALES) if any(self.weights[2 * s : 2 * s + 2])]
-        self.reference = np.sort(np.asarray(self.bundle.card["reference"]["values"], dtype=np.float64))
+        self.reference = np.sort(np.asarray(card["reference"]["values"], dtype=np.float64))
 
     @property
     def model_version(self) -> str:
-        return f"{self.bundle.name}-{self.bundle.version}"
-
-    @cached_property
-    def _session(self) -> Any:
-        return self.bundle.session()
+        return self.model.version
 
     def _run(self, inputs: np.ndarray) -> np.ndarray:
-        return np.asarray(self._session.run(None, {"image": inputs})[0], dtype=np.float64)
+        return np.asarray(self.model.run(inputs), dtype=np.float64)
 
     def costs(self, rgb: np.ndarray) -> np.ndarray | None:
         """Mean (actual, expected) bits per pixel per scale over the image's crops; None when it is too small."""

@@ -230,7 +230,7 @@ def evaluate_command(
     described = f"{dataset}" + (f" (split {split})" if split else "")
     report = evaluate(analyzer, samples, described, sweep=not no_sweep)
     write_report(report, out)
-    params = {"data": described, "bundle": analyzer.bundle.path}
+    params = {"data": described, "bundle": analyzer.model.bundle.path}
     tracking.track_evaluation(out, tracking.EVALUATION_EXPERIMENT, params, report)
     click.echo(json.dumps({k: report[k]["auc"] for k in ("as_served", "same_reencode_jpeg90")}))
 

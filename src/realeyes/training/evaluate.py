@@ -74,7 +74,7 @@ def evaluate(analyzer: ClassifierAnalyzer, samples: list[Sample], data: str, swe
             images.append((sample, rgb))
     labels = np.array([sample.label for sample, _ in images])
     generators = [sample.generator for sample, _ in images]
-    threshold = float(analyzer.bundle.card["threshold"])
+    threshold = analyzer.model.threshold
 
     def scores(transform: Transform | None) -> np.ndarray:
         values = []

@@ -154,7 +154,7 @@ def localizer_evaluate(fixed_set: Path, bundle: Path | None, out: Path, no_sweep
     described = f"fixed synthetic set {fixed_set}"
     report = evaluate(analyzer, read_fixed_set(fixed_set), described, sweep=not no_sweep)
     write_report(report, out)
-    params = {"data": described, "bundle": analyzer.bundle.path}
+    params = {"data": described, "bundle": analyzer.model.bundle.path}
     tracking.track_evaluation(out, tracking.EVALUATION_EXPERIMENT, params, report)
     click.echo(json.dumps({"pixel_best_f1": report["pixel"]["best_f1"], "image_auc": report["image"]["auc"]}))
 
