@@ -14,6 +14,9 @@ import click
 from realeyes.config import DEFAULT_MODELS_DIR
 
 DEFAULT_SHARED = Path(os.environ.get("REALEYES_SHARED_DATA", DEFAULT_MODELS_DIR.parent.parent / "shared" / "data"))
+resume_option = click.option(
+    "--resume", is_flag=True, help="Carry on from WORKDIR's last saved state (<checkpoint>.last.pt), same settings."
+)
 
 
 def require_training_extra() -> None:
@@ -96,6 +99,7 @@ def prepare_command(
 )
 @click.option("--shared", type=click.Path(path_type=Path), default=DEFAULT_SHARED, show_default=True)
 @click.option("--threads", type=int, default=2, show_default=True, help="Torch threads.")
+@resume_option
 def train_command(
     workdir: Path,
     minutes: float,
@@ -108,6 +112,7 @@ def train_command(
     hold_out_sources: tuple[str, ...],
     shared: Path,
     threads: int,
+    resume: bool,
 ) -> None:
     """Train the classifier on WORKDIR/manifest.csv; writes WORKDIR/classifier.pt and its learning curve
     (with --hold-out-source, also the held-out source's AUC per benchmark condition under `held_out_source`)."""
@@ -130,7 +135,7 @@ def train_command(
         augment=AugmentConfig(launder_probability=launder, harden_probability=harden),
     )
     output = workdir / "classifier.pt"
-    history = train(workdir / "manifest.csv", output, config)
+    history = train(workdir / "manifest.csv", output, config, resume)
     if hold_out_sources:
         model, _ = load_checkpoint(output)
         history["held_out_source"] = selection_scores(

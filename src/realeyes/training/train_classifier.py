@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ from realeyes.imaging import grid_crops
 from realeyes.training.augment import AugmentConfig, augment, jpeg_roundtrip
 from realeyes.training.catalog import sample_pixels
 from realeyes.training.dataset import Sample
+from realeyes.training.fit import fit
 from realeyes.training.metrics import roc_auc
 from realeyes.training.model import ClassifierConfig, ResidualClassifier
 from realeyes.training.prepare import read_prepared
@@ -100,14 +99,7 @@ def score_images(model: ResidualClassifier, images: list[LoadedImage], config: T
     return np.array(scores)
 
 
-def learning_rate(step: int, progress: float, config: TrainConfig) -> float:
-    """Linear warm-up over the first steps, then a cosine decay over the run's progress (0 to 1)."""
-    if step < config.warmup_steps:
-        return config.learning_rate * (step + 1) / config.warmup_steps
-    return config.learning_rate * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-
-def train(manifest: Path, output: Path, config: TrainConfig) -> dict[str, object]:
+def train(manifest: Path, output: Path, config: TrainConfig, resume: bool = False) -> dict[str, object]:
     """Optimise until the time budget or max_steps; keep the checkpoint with the best validation AUC."""
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
@@ -126,49 +118,24 @@ def train(manifest: Path, output: Path, config: TrainConfig) -> dict[str, object
     model = ResidualClassifier(config.model)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     val_labels = np.array([image.sample.label for image in val_images])
-    # The schedule follows the time budget (or max_steps, whichever ends first), so that evaluation pauses
-    # and a busy machine do not cut the decay short.
-    budget = config.minutes * 60
-    step, best_auc, curve = 0, -1.0, []
-    started = time.monotonic()
 
-    def progress() -> float:
-        return max((time.monotonic() - started) / budget, step / config.max_steps)
-
-    while progress() < 1.0:
+    def batch_loss() -> torch.Tensor:
         labels = [index % 2 for index in range(config.batch_size)]
         crops = [augment(sampler.draw(label).rgb, config.augment, rng) for label in labels]
-        for group in optimiser.param_groups:
-            group["lr"] = learning_rate(step, progress(), config)
         logits = model(to_tensor(crops)).squeeze(1)
-        loss = functional.binary_cross_entropy_with_logits(logits, torch.tensor(labels, dtype=torch.float32))
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[no-untyped-call]
-        optimiser.step()
-        step += 1
-        if step % config.eval_every == 0 or progress() >= 1.0:
-            auc = roc_auc(val_labels, score_images(model, val_images, config))
-            curve.append(
-                {
-                    "step": step,
-                    "minutes": round((time.monotonic() - started) / 60, 2),
-                    "loss": round(loss.item(), 4),
-                    "val_auc": auc,
-                }
-            )
-            log.info("step %d loss %.4f val AUC %s", step, loss.item(), auc)
-            if auc is not None and auc > best_auc:
-                best_auc = auc
-                torch.save({"state_dict": model.state_dict(), "config": asdict(config), "step": step}, output)
-    if best_auc < 0:  # validation could not rank (one class only): keep the last weights rather than none
-        log.warning("validation AUC undefined (one class in the validation split); saving the last step")
-        torch.save({"state_dict": model.state_dict(), "config": asdict(config), "step": step}, output)
+        return functional.binary_cross_entropy_with_logits(logits, torch.tensor(labels, dtype=torch.float32))
+
+    def validate() -> tuple[float | None, dict[str, object]]:
+        auc = roc_auc(val_labels, score_images(model, val_images, config))
+        return auc, {"val_auc": auc}
+
+    fitted = fit(model, optimiser, config, batch_loss, validate, output, resume)
     history = {
-        "steps": step,
-        "best_val_auc": best_auc,
+        "steps": fitted.steps,
+        "best_val_auc": -1.0 if fitted.best is None else fitted.best,
         "train_sources": sorted({image.sample.source for image in train_images}),
-        "curve": curve,
-        "minutes": round((time.monotonic() - started) / 60, 2),
+        "curve": fitted.curve,
+        "minutes": fitted.minutes,
     }
     output.with_suffix(".history.json").write_text(json.dumps(history, indent=2))
     return history

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from realeyes.config import DEFAULT_MODELS_DIR
-from realeyes.training.cli import DEFAULT_SHARED, require_training_extra
+from realeyes.training.cli import DEFAULT_SHARED, require_training_extra, resume_option
 
 _workdir = click.option(
     "--workdir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Face-forgery run folder."
@@ -62,7 +62,10 @@ def prepare_command(
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--eval-every", type=int, default=100, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-def train_command(workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int, seed: int) -> None:
+@resume_option
+def train_command(
+    workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int, seed: int, resume: bool
+) -> None:
     """Train on WORKDIR/manifest.csv (real crops + self-blends); writes WORKDIR/faces.pt and its learning curve."""
     require_training_extra()
     from realeyes.training import tracking
@@ -71,7 +74,7 @@ def train_command(workdir: Path, minutes: float, max_steps: int, batch_size: int
     config = FaceTrainConfig(
         minutes=minutes, max_steps=max_steps, batch_size=batch_size, eval_every=eval_every, seed=seed
     )
-    history = train(workdir / "manifest.csv", workdir / "faces.pt", config)
+    history = train(workdir / "manifest.csv", workdir / "faces.pt", config, resume)
     tracking.track_training(workdir, tracking.FACE_FORGERY_EXPERIMENT, asdict(config), history)
     click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,7 @@ from realeyes.training.faces.augment import FaceAugmentConfig, augment_crop
 from realeyes.training.faces.heldout import VAL_VARIANTS, Crop, load_crops, validation_set
 from realeyes.training.faces.model import FaceForgeryNet, FaceNetConfig
 from realeyes.training.faces.sbi import BlendConfig, self_blend
+from realeyes.training.fit import fit
 from realeyes.training.metrics import roc_auc
 
 log = logging.getLogger(__name__)
@@ -97,18 +96,7 @@ def score(model: FaceForgeryNet, images: list[np.ndarray], batch: int = 64) -> n
     return torch.cat(logits).numpy() if logits else np.zeros(0, np.float32)
 
 
-def learning_rate(step: int, progress: float, config: FaceTrainConfig) -> float:
-    """Linear warm-up, then a cosine decay over the run's progress (0 to 1)."""
-    if step < config.warmup_steps:
-        return config.learning_rate * (step + 1) / config.warmup_steps
-    return config.learning_rate * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-
-def save(model: FaceForgeryNet, config: FaceTrainConfig, step: int, output: Path) -> None:
-    torch.save({"state_dict": model.state_dict(), "config": asdict(config), "step": step}, output)
-
-
-def train(manifest: Path, output: Path, config: FaceTrainConfig) -> dict[str, object]:
+def train(manifest: Path, output: Path, config: FaceTrainConfig, resume: bool = False) -> dict[str, object]:
     """Optimise until the time budget or max_steps; keep the checkpoint with the best validation AUC."""
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
@@ -125,38 +113,21 @@ def train(manifest: Path, output: Path, config: FaceTrainConfig) -> dict[str, ob
     rng = np.random.default_rng(config.seed + 1)
     model = FaceForgeryNet(config.model)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    budget = config.minutes * 60
-    step, best_auc, curve = 0, -1.0, []
-    started = time.monotonic()
 
-    def progress() -> float:
-        return max((time.monotonic() - started) / budget, step / config.max_steps)
-
-    while progress() < 1.0:
+    def batch_loss() -> torch.Tensor:
         images, labels = batch_of_pairs(sampler, config, rng)
-        for group in optimiser.param_groups:
-            group["lr"] = learning_rate(step, progress(), config)
-        loss = functional.binary_cross_entropy_with_logits(model(images).squeeze(1), labels)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[no-untyped-call]
-        optimiser.step()
-        step += 1
-        if step % config.eval_every == 0 or progress() >= 1.0:
-            auc = roc_auc(val_labels, score(model, val_images))
-            minutes = round((time.monotonic() - started) / 60, 2)
-            curve.append({"step": step, "minutes": minutes, "loss": round(loss.item(), 4), "val_auc": auc})
-            log.info("step %d loss %.4f val AUC %s", step, loss.item(), auc)
-            if auc is not None and auc > best_auc:
-                best_auc = auc
-                save(model, config, step, output)
-    if best_auc < 0:  # validation could not rank (no validation crops): keep the last weights rather than none
-        log.warning("validation AUC undefined; saving the last step")
-        save(model, config, step, output)
+        return functional.binary_cross_entropy_with_logits(model(images).squeeze(1), labels)
+
+    def validate() -> tuple[float | None, dict[str, object]]:
+        auc = roc_auc(val_labels, score(model, val_images))
+        return auc, {"val_auc": auc}
+
+    fitted = fit(model, optimiser, config, batch_loss, validate, output, resume)
     history = {
-        "steps": step,
-        "best_val_auc": best_auc,
-        "curve": curve,
-        "minutes": round((time.monotonic() - started) / 60, 2),
+        "steps": fitted.steps,
+        "best_val_auc": -1.0 if fitted.best is None else fitted.best,
+        "curve": fitted.curve,
+        "minutes": fitted.minutes,
     }
     output.with_suffix(".history.json").write_text(json.dumps(history, indent=2))
     return history

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from realeyes.config import DEFAULT_MODELS_DIR
-from realeyes.training.cli import DEFAULT_SHARED, require_training_extra
+from realeyes.training.cli import DEFAULT_SHARED, require_training_extra, resume_option
 
 
 @click.group("localizer")
@@ -73,8 +73,9 @@ def localizer_prepare(
 @click.option("--batch-size", type=int, default=12, show_default=True)
 @click.option("--eval-every", type=int, default=200, show_default=True)
 @click.option("--shared", type=click.Path(path_type=Path), default=DEFAULT_SHARED, show_default=True)
+@resume_option
 def localizer_train(
-    workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int, shared: Path
+    workdir: Path, minutes: float, max_steps: int, batch_size: int, eval_every: int, shared: Path, resume: bool
 ) -> None:
     """Train on synthetic edits of WORKDIR's training photos; writes WORKDIR/localizer.pt and its learning curve."""
     require_training_extra()
@@ -89,7 +90,7 @@ def localizer_train(
     except FileNotFoundError as error:
         click.echo(f"{error}: model selection uses the synthetic validation set only", err=True)
         real_val = []
-    history = train(workdir, workdir / "localizer.pt", config, real_val)
+    history = train(workdir, workdir / "localizer.pt", config, real_val, resume)
     tracking.track_training(workdir, tracking.LOCALIZER_EXPERIMENT, asdict(config), history)
     click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
 

@@ -14,8 +14,7 @@ import csv
 import json
 import logging
 import math
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from PIL import Image
 from torch.nn import functional
 
 from realeyes.training.dataset import load_rgb
+from realeyes.training.fit import fit
 from realeyes.training.localizer.model import LocalizerConfig, ManipulationLocalizer, global_logit
 from realeyes.training.localizer.prepare import FixedImage, read_fixed_set
 from realeyes.training.localizer.synthesis import SynthesisConfig, Synthesized, platform_scale, synthesize
@@ -166,15 +166,8 @@ def selection_score(scores: dict[str, float | None]) -> float:
     return float(np.mean([scores[key] or 0.0 for key in keys]))
 
 
-def learning_rate(step: int, progress: float, config: TrainConfig) -> float:
-    """Linear warm-up over the first steps, then a cosine decay over the run's progress (0 to 1)."""
-    if step < config.warmup_steps:
-        return config.learning_rate * (step + 1) / config.warmup_steps
-    return config.learning_rate * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-
 def train(
-    workdir: Path, output: Path, config: TrainConfig, real_val: list[FixedImage] | None = None
+    workdir: Path, output: Path, config: TrainConfig, real_val: list[FixedImage] | None = None, resume: bool = False
 ) -> dict[str, object]:
     """Optimise until the time budget or max_steps; keep the checkpoint with the best validation selection score
     (real_val: real forgeries and originals that may take part in it)."""
@@ -185,38 +178,24 @@ def train(
     val_images = val_images[:: max(1, len(val_images) // config.eval_images)][: config.eval_images]
     model = ManipulationLocalizer(config.model).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    budget, step, best, curve = config.minutes * 60, 0, -1.0, []
-    started = time.monotonic()
 
-    def progress() -> float:
-        return max((time.monotonic() - started) / budget, step / config.max_steps)
-
-    while progress() < 1.0:
+    def batch_loss() -> torch.Tensor:
         batch = [data.draw() for _ in range(config.batch_size)]
         masks = torch.from_numpy(np.stack([made.mask for made in batch])[:, None].astype(np.float32))
-        for group in optimiser.param_groups:
-            group["lr"] = learning_rate(step, progress(), config)
-        loss = localization_loss(model(to_tensor([made.rgb for made in batch])), masks, config.image_loss_weight)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[no-untyped-call]
-        optimiser.step()
-        step += 1
-        if step % config.eval_every == 0 or progress() >= 1.0:
-            scores = validate(model, val_images, real_val or [])
-            selection = selection_score(scores)
-            minutes = round((time.monotonic() - started) / 60, 2)
-            curve.append({"step": step, "minutes": minutes, "loss": round(loss.item(), 4), **scores})
-            log.info("step %d loss %.4f validation %s", step, loss.item(), scores)
-            if selection > best:
-                best = selection
-                torch.save({"state_dict": model.state_dict(), "config": asdict(config), "step": step}, output)
+        return localization_loss(model(to_tensor([made.rgb for made in batch])), masks, config.image_loss_weight)
+
+    def validation() -> tuple[float | None, dict[str, object]]:
+        scores = validate(model, val_images, real_val or [])
+        return selection_score(scores), dict(scores)
+
+    fitted = fit(model, optimiser, config, batch_loss, validation, output, resume)
     history = {
-        "steps": step,
-        "best_selection": round(best, 4),
+        "steps": fitted.steps,
+        "best_selection": round(-1.0 if fitted.best is None else fitted.best, 4),
         "validation_images": len(val_images),
         "real_validation_images": len(real_val or []),
-        "curve": curve,
-        "minutes": round((time.monotonic() - started) / 60, 2),
+        "curve": fitted.curve,
+        "minutes": fitted.minutes,
     }
     output.with_suffix(".history.json").write_text(json.dumps(history, indent=2))
     return history
