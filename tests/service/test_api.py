@@ -52,6 +52,7 @@ def test_the_openapi_document_describes_the_replies_exactly(client: TestClient) 
     assert reply("/v1/analyses", "post", "201").endswith("/AnalysisOut")
     assert reply("/v1/analyses/{analysis_id}", "get", "200").endswith("/AnalysisOut")
     assert reply("/v1/jobs/{job_id}", "get", "200").endswith("/JobOut")
+    assert reply("/predict", "post", "200").endswith("/PredictOut")
     analysis = schemas["AnalysisOut"]
     assert {"label", "p_fake", "threshold", "reasons", "evidence", "media"} <= set(analysis["required"])
     assert analysis["properties"]["label"]["enum"] == ["ai-generated", "manipulated", "authentic", "inconclusive"]

@@ -7,7 +7,7 @@ the fields of the version that wrote them, so fields added later have defaults a
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -138,3 +138,42 @@ class JobOut(BaseModel):
     attempts: int
     error: str | None
     result: JobResult | None = Field(description="When the job has finished: one item per file.")
+
+
+class Probabilities(BaseModel):
+    real: float
+    fake: float
+
+
+class FftView(Open):
+    success: bool
+    image: str | None = Field(description="data:image/png;base64,… of the centred log spectrum, or null.")
+
+
+class FrameSample(BaseModel):
+    t: float = Field(description="Seconds into the video.")
+    score: float | None
+
+
+class PredictOut(Open):
+    """POST /predict: the RealEyes seed's answer, with DeepGuard's fields beside it for an image and DFD's for a
+    video (docs/API.md, "Compatible endpoints")."""
+
+    label: Literal["real", "fake"] = Field(description="fake when score >= threshold (the RealEyes seed's form).")
+    score: float = Field(description="p_fake of the RealEyes verdict.")
+    confidence: float
+    probs: Probabilities
+    threshold: float
+    model_version: str | None
+    verdict: VerdictLabel = Field(description="The full RealEyes label, including manipulated and inconclusive.")
+    analysis_id: str
+    # An image (the RealEyes seed's mask, DeepGuard's raw score and FFT view)
+    mask_base64: str | None = Field(None, description="The localizer's mask as base64 PNG, when there is one.")
+    mask_reason: str | None = Field(None, description="Why there is no mask.")
+    raw_score: float | None = None
+    fft: FftView | None = None
+    # A short video (DFD)
+    frame_samples: list[FrameSample] | None = None
+    version: str | None = None
+    latency_ms: int | None = None
+    meta: dict[str, Any] | None = None

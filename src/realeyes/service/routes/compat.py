@@ -22,6 +22,7 @@ from realeyes.service.deps import GatedRoute, analyze_caller, get_state
 from realeyes.service.errors import ApiError
 from realeyes.service.routes import compat_video
 from realeyes.service.routes.analyses import clean_filename
+from realeyes.service.schemas import PredictOut
 from realeyes.service.state import ServiceState
 from realeyes.store import Analysis
 
@@ -34,7 +35,12 @@ def served_model_version(engine: Engine) -> str | None:
     return engine.versions.get("classifier.model")
 
 
-@router.post("/predict", summary="Binary real/fake answer for earlier clients (prefer POST /v1/analyses)")
+@router.post(
+    "/predict",
+    summary="Binary real/fake answer for earlier clients (prefer POST /v1/analyses)",
+    response_model=PredictOut,
+    response_model_exclude_unset=True,
+)
 def predict(
     state: State,
     caller: Annotated[Principal, Depends(analyze_caller)],
