@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -62,6 +63,25 @@ def test_an_engine_runs_blas_on_one_thread() -> None:
         before = blas_threads()  # {2} on this project's 2-core machines
         Engine(analyzers=["ela"])
         assert before and blas_threads() == {1}
+
+
+def test_a_bundle_with_an_incomplete_or_broken_card_makes_its_analyzer_unavailable(tmp_path: Path) -> None:
+    from conftest import SHIPPED_MODELS
+    from realeyes.models import Registry
+
+    models = tmp_path / "models"
+    shutil.copytree(SHIPPED_MODELS, models)
+    promoted = Registry(models).promoted_paths()
+    classifier_card = models / promoted["classifier"] / "card.json"
+    card = json.loads(classifier_card.read_text())
+    del card["input"]["crop"]
+    classifier_card.write_text(json.dumps(card))
+    (models / promoted["surprisal"] / "card.json").write_text("{ not json")
+
+    engine = Engine(Settings(models_dir=models))  # builds: the other analyzers still run
+    assert "incomplete card: no input.crop" in engine.unavailable["classifier"]
+    assert "not a readable JSON model card" in engine.unavailable["surprisal"]
+    assert {"localizer", "ela"} <= {analyzer.name for analyzer in engine.analyzers}
 
 
 def test_unknown_analyzer_is_refused_at_construction() -> None:

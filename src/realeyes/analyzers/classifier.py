@@ -15,6 +15,7 @@ from realeyes.models import Bundle
 from realeyes.models.served import ServedModel
 
 TASK = "classifier"
+CARD_NEEDS = ("input.crop", "input.crops", "input.min_side", "calibration.scale", "calibration.bias")
 
 
 @register
@@ -26,7 +27,7 @@ class ClassifierAnalyzer(Analyzer):
 
     def __init__(self, settings: Settings | None = None, bundle: Bundle | None = None) -> None:
         super().__init__(settings)
-        self.model = ServedModel(TASK, self.settings, bundle)
+        self.model = ServedModel(TASK, self.settings, bundle, CARD_NEEDS)
         spec = self.model.input
         self.crop, self.crops, self.min_side = int(spec["crop"]), int(spec["crops"]), int(spec["min_side"])
 

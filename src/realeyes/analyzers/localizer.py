@@ -32,6 +32,14 @@ from realeyes.models.bundle import sigmoid
 from realeyes.models.served import ServedModel
 
 TASK = "localizer"
+CARD_NEEDS = (
+    "input.max_pixels",
+    "input.min_side",
+    "input.top_fraction",
+    "calibration.scale",
+    "calibration.bias",
+    "threshold",
+)
 
 
 def top_mean(logits: np.ndarray, fraction: float) -> float:
@@ -50,7 +58,7 @@ class LocalizerAnalyzer(Analyzer):
 
     def __init__(self, settings: Settings | None = None, bundle: Bundle | None = None) -> None:
         super().__init__(settings)
-        self.model = ServedModel(TASK, self.settings, bundle)
+        self.model = ServedModel(TASK, self.settings, bundle, CARD_NEEDS)
         spec = self.model.input
         self.max_pixels, self.min_side = int(spec["max_pixels"]), int(spec["min_side"])
         self.top_fraction = float(spec["top_fraction"])

@@ -20,6 +20,7 @@ from realeyes.models.coding_cost import SCALES, coding_costs
 from realeyes.models.served import ServedModel
 
 TASK = "surprisal"
+CARD_NEEDS = ("input.crop", "input.crops", "statistic.weights", "reference.values")
 
 
 def statistic(costs: np.ndarray, weights: list[float]) -> float:
@@ -36,7 +37,7 @@ class SurprisalAnalyzer(Analyzer):
 
     def __init__(self, settings: Settings | None = None, bundle: Bundle | None = None) -> None:
         super().__init__(settings)
-        self.model = ServedModel(TASK, self.settings, bundle)
+        self.model = ServedModel(TASK, self.settings, bundle, CARD_NEEDS)
         card = self.model.bundle.card
         self.crop, self.crops = int(self.model.input["crop"]), int(self.model.input["crops"])
         self.weights = [float(w) for w in card["statistic"]["weights"]]

@@ -51,8 +51,14 @@ def load_bundle(path: Path) -> Bundle:
     card_path, model_path = path / CARD_FILE, path / MODEL_FILE
     if not card_path.is_file() or not model_path.is_file():
         raise ModelUnavailable(f"No model bundle at {path} (expected {CARD_FILE} and {MODEL_FILE}).")
-    card = json.loads(card_path.read_text())
-    if sha256_of(model_path) != card.get("sha256"):
+    try:
+        card = json.loads(card_path.read_text())
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ModelUnavailable(f"{card_path} is not a readable JSON model card: {exc}") from exc
+    missing = [key for key in ("name", "version", "task", "sha256") if not isinstance(card, dict) or key not in card]
+    if missing:
+        raise ModelUnavailable(f"{card_path} is not a model card: no {', '.join(missing)}.")
+    if sha256_of(model_path) != card["sha256"]:
         raise ModelUnavailable(f"{model_path} does not match the sha256 in its model card: the bundle is damaged.")
     return Bundle(path=path, card=card)
 

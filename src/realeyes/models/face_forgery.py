@@ -13,6 +13,7 @@ from realeyes.models.bundle import Bundle
 from realeyes.models.served import ServedModel
 
 TASK = "face-forgery"
+CARD_NEEDS = ("input.crop", "input.margin", "calibration.scale", "calibration.bias", "threshold")
 BATCH = 16  # crops per ONNX call: bounds memory, amortises the per-call overhead
 
 
@@ -20,7 +21,7 @@ class FaceForgeryModel(ServedModel):
     """Calibrated P(fake) for face crops; raises ModelUnavailable when no face-forgery bundle is promoted."""
 
     def __init__(self, settings: Settings, bundle: Bundle | None = None) -> None:
-        super().__init__(TASK, settings, bundle)
+        super().__init__(TASK, settings, bundle, CARD_NEEDS)
         self.crop, self.margin = int(self.input["crop"]), float(self.input["margin"])
 
     def logits(self, crops: list[np.ndarray]) -> np.ndarray:
