@@ -62,11 +62,14 @@ class LocalizerAnalyzer(Analyzer):
         spec = self.model.input
         self.max_pixels, self.min_side = int(spec["max_pixels"]), int(spec["min_side"])
         self.top_fraction = float(spec["top_fraction"])
-        self.threshold = self.model.threshold
 
     @property
     def model_version(self) -> str:
         return self.model.version
+
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold
 
     def analysed(self, rgb: np.ndarray) -> np.ndarray:
         """The pixels analysed: the image, or its downscale to the pixel budget."""

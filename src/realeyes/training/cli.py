@@ -6,14 +6,66 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
 from realeyes.config import DEFAULT_MODELS_DIR
 
 DEFAULT_SHARED = Path(os.environ.get("REALEYES_SHARED_DATA", DEFAULT_MODELS_DIR.parent.parent / "shared" / "data"))
+
+
+def finish_training(workdir: Path, experiment: str, config: Any, history: dict[str, Any]) -> None:
+    """Log a finished training run to MLflow and print its summary (the curve is in its history file)."""
+    from realeyes.training import tracking
+
+    tracking.track_training(workdir, experiment, asdict(config), history)
+    click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
+
+
+Command = Callable[..., None]
+
+
+def _stacked(options: list[Callable[[Command], Command]]) -> Callable[[Command], Command]:
+    """One decorator applying click options so that --help lists them in the given order."""
+
+    def decorate(command: Command) -> Command:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def bundle_options(task_folder: str) -> Callable[[Command], Command]:
+    """An export command's --version and --out (default: models/<task_folder>/<name>-<version>)."""
+    return _stacked(
+        [
+            click.option("--version", "version", default="0.1.0", show_default=True),
+            click.option(
+                "--out",
+                type=click.Path(file_okay=False, path_type=Path),
+                help=f"Bundle folder (default: models/{task_folder}/...).",
+            ),
+        ]
+    )
+
+
+def budget_options(minutes: float, batch_size: int, eval_every: int) -> Callable[[Command], Command]:
+    """A train command's --minutes, --max-steps, --batch-size and --eval-every, with its pipeline's defaults."""
+    return _stacked(
+        [
+            click.option("--minutes", type=float, default=minutes, show_default=True, help="Training time budget."),
+            click.option("--max-steps", type=int, default=100_000, show_default=True),
+            click.option("--batch-size", type=int, default=batch_size, show_default=True),
+            click.option("--eval-every", type=int, default=eval_every, show_default=True),
+        ]
+    )
+
+
 resume_option = click.option(
     "--resume", is_flag=True, help="Carry on from WORKDIR's last saved state (<checkpoint>.last.pt), same settings."
 )
@@ -83,10 +135,7 @@ def prepare_command(
 
 @click.command("train")
 @_workdir
-@click.option("--minutes", type=float, default=25.0, show_default=True, help="Training time budget.")
-@click.option("--max-steps", type=int, default=100_000, show_default=True)
-@click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--eval-every", type=int, default=150, show_default=True)
+@budget_options(minutes=25.0, batch_size=32, eval_every=150)
 @click.option("--hold-out", multiple=True, help="Leave generators with this name prefix out of training.")
 @click.option("--launder", type=float, default=0.0, show_default=True, help="Share of crops laundered first.")
 @click.option("--harden", type=float, default=0.0, show_default=True, help="Share of crops through a hard pipeline.")
@@ -142,16 +191,12 @@ def train_command(
             model, shared, hold_out_sources, config.eval_crop, config.eval_crops
         )
         output.with_suffix(".history.json").write_text(json.dumps(history, indent=2))
-    tracking.track_training(workdir, tracking.CLASSIFIER_EXPERIMENT, asdict(config), history)
-    click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
+    finish_training(workdir, tracking.CLASSIFIER_EXPERIMENT, config, history)
 
 
 @click.command("export")
 @_workdir
-@click.option("--version", "version", default="0.1.0", show_default=True)
-@click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), help="Bundle folder (default: models/classifier/...)."
-)
+@bundle_options("classifier")
 @click.option("--no-sweep", is_flag=True, help="Skip the robustness sweep (faster).")
 @click.option("--int8", is_flag=True, help="Also try an int8 graph; ship it only within --int8-tolerance.")
 @click.option(

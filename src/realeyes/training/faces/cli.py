@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from realeyes.config import DEFAULT_MODELS_DIR
-from realeyes.training.cli import DEFAULT_SHARED, require_training_extra, resume_option
+from realeyes.training.cli import (
+    DEFAULT_SHARED,
+    budget_options,
+    bundle_options,
+    finish_training,
+    require_training_extra,
+    resume_option,
+)
 
 _workdir = click.option(
     "--workdir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Face-forgery run folder."
@@ -57,10 +63,7 @@ def prepare_command(
 
 @faces.command("train")
 @_workdir
-@click.option("--minutes", type=float, default=25.0, show_default=True, help="Training time budget.")
-@click.option("--max-steps", type=int, default=100_000, show_default=True)
-@click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--eval-every", type=int, default=100, show_default=True)
+@budget_options(minutes=25.0, batch_size=32, eval_every=100)
 @click.option("--seed", type=int, default=0, show_default=True)
 @resume_option
 def train_command(
@@ -75,16 +78,12 @@ def train_command(
         minutes=minutes, max_steps=max_steps, batch_size=batch_size, eval_every=eval_every, seed=seed
     )
     history = train(workdir / "manifest.csv", workdir / "faces.pt", config, resume)
-    tracking.track_training(workdir, tracking.FACE_FORGERY_EXPERIMENT, asdict(config), history)
-    click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
+    finish_training(workdir, tracking.FACE_FORGERY_EXPERIMENT, config, history)
 
 
 @faces.command("export")
 @_workdir
-@click.option("--version", "version", default="0.1.0", show_default=True)
-@click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), help="Bundle folder (default: models/face-forgery/...)."
-)
+@bundle_options("face-forgery")
 @click.option("--promote", is_flag=True, help="Promote the bundle in its models folder's registry.json.")
 @click.option("--note", default="", help="Why it is promoted (kept in registry.json).")
 @click.option("--card-note", "card_notes", multiple=True, help="Development history to show on the card.")

@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from realeyes.config import DEFAULT_MODELS_DIR
-from realeyes.training.cli import DEFAULT_SHARED, require_training_extra, resume_option
+from realeyes.training.cli import (
+    DEFAULT_SHARED,
+    budget_options,
+    bundle_options,
+    finish_training,
+    require_training_extra,
+    resume_option,
+)
 
 
 @click.group("localizer")
@@ -68,10 +74,7 @@ def localizer_prepare(
 
 @localizer.command("train")
 @_localizer_workdir
-@click.option("--minutes", type=float, default=40.0, show_default=True, help="Training time budget.")
-@click.option("--max-steps", type=int, default=100_000, show_default=True)
-@click.option("--batch-size", type=int, default=12, show_default=True)
-@click.option("--eval-every", type=int, default=200, show_default=True)
+@budget_options(minutes=40.0, batch_size=12, eval_every=200)
 @click.option("--shared", type=click.Path(path_type=Path), default=DEFAULT_SHARED, show_default=True)
 @resume_option
 def localizer_train(
@@ -91,16 +94,12 @@ def localizer_train(
         click.echo(f"{error}: model selection uses the synthetic validation set only", err=True)
         real_val = []
     history = train(workdir, workdir / "localizer.pt", config, real_val, resume)
-    tracking.track_training(workdir, tracking.LOCALIZER_EXPERIMENT, asdict(config), history)
-    click.echo(json.dumps({k: v for k, v in history.items() if k != "curve"}))
+    finish_training(workdir, tracking.LOCALIZER_EXPERIMENT, config, history)
 
 
 @localizer.command("export")
 @_localizer_workdir
-@click.option("--version", "version", default="0.1.0", show_default=True)
-@click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), help="Bundle folder (default: models/localizer/...)."
-)
+@bundle_options("localizer")
 @click.option("--no-sweep", is_flag=True, help="Skip the robustness sweep (faster).")
 @click.option("--int8", is_flag=True, help="Also try an int8 graph; ship it only within --int8-tolerance.")
 @click.option(
