@@ -173,14 +173,10 @@ def list_analyzers_command(as_json: bool) -> None:
 
 
 def _add_pipeline_commands() -> None:
-    """The model pipeline's commands; their heavy imports (torch) happen only when one is run."""
-    from realeyes.training.cli import data, evaluate_command, export_command, models, train_command
-    from realeyes.training.faces.cli import COMMANDS as FACE_COMMANDS
-    from realeyes.training.localizer.cli import COMMANDS as LOCALIZER_COMMANDS
-    from realeyes.training.surprisal.cli import COMMANDS as SURPRISAL_COMMANDS
+    """The model pipelines' commands; their heavy imports (torch) happen only when one is run."""
+    from realeyes.training.cli import pipeline_commands
 
-    pipelines = (data, train_command, export_command, evaluate_command, models)
-    for command in (*pipelines, *LOCALIZER_COMMANDS, *FACE_COMMANDS, *SURPRISAL_COMMANDS):
+    for command in pipeline_commands():
         main.add_command(command)
 
 

@@ -51,8 +51,9 @@ def store_feedback(data_dir: Path) -> None:
 
 
 def retrain(work: Path, data: Path, env: dict[str, str], *extra: str) -> dict:
-    args = ["retrain", "--workdir", str(work), "--no-shared", "--folder", str(data), "--reconstructions", "0",
-            "--minutes", "1", "--max-steps", "10", "--batch-size", "8", "--eval-every", "5", *extra]  # fmt: skip
+    settings = ["prepare.no_shared=true", f"prepare.folders={data}", "prepare.reconstructions=0", "train.minutes=1",
+                "train.max_steps=10", "train.batch_size=8", "train.eval_every=5", "export.no_sweep=true"]  # fmt: skip
+    args = ["retrain", "--workdir", str(work), *(f"--set={setting}" for setting in settings), *extra]
     result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return dict(json.loads(result.stdout))

@@ -265,11 +265,12 @@ def test_hardening_augmentation_changes_the_crop_and_keeps_its_shape() -> None:
 
 
 def test_the_train_command_offers_exactly_the_sources_that_can_be_scored_held_out() -> None:
-    from realeyes.training.cli import train_command
+    from realeyes.training.classifier_pipeline import TrainSettings
+    from realeyes.training.pipeline import settings_fields
     from realeyes.training.selection_source import BENCHMARK_SOURCES
 
-    option = next(p for p in train_command.params if p.name == "hold_out_sources")
-    assert set(option.type.choices) == set(BENCHMARK_SOURCES)  # type: ignore[attr-defined]
+    setting = next(f for f, _ in settings_fields(TrainSettings) if f.name == "hold_out_sources")
+    assert set(setting.metadata["choices"]) == set(BENCHMARK_SOURCES)
 
 
 def test_a_card_states_the_accusation_target_its_own_role_was_calibrated_to() -> None:

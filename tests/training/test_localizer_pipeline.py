@@ -24,10 +24,12 @@ from realeyes.media import load_media
 from realeyes.models import Registry
 from realeyes.training.dataset import collect_folder
 from realeyes.training.localizer.build import _choose_int8
-from realeyes.training.localizer.cli import localizer
 from realeyes.training.localizer.prepare import FixedImage, LocalizerPrepareConfig, prepare_localizer, read_fixed_set
 from realeyes.training.localizer.real_forgeries import read_coverage
+from realeyes.training.pipeline_cli import pipeline_group
 from realeyes.training.prepare import read_prepared
+
+localizer = pipeline_group("localizer", "localizer")
 
 
 def fake_autoencoder(photo: np.ndarray, region: np.ndarray) -> np.ndarray:

@@ -74,68 +74,41 @@ def check_command(window_days: float, threshold: float, min_samples: int) -> Non
 
 
 @click.command("retrain")
+@click.option("--task", default="classifier", show_default=True, help="The model pipeline (realeyes model --help).")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Run folder.")
-@click.option("--shared", type=click.Path(path_type=Path), help="../shared/data (default: REALEYES_SHARED_DATA).")
-@click.option("--no-shared", is_flag=True, help="Do not use ../shared/data.")
-@click.option("--folder", "folders", multiple=True, type=click.Path(exists=True, path_type=Path), help="real/ + ai/.")
-@click.option("--csv", "manifests", multiple=True, type=click.Path(exists=True, path_type=Path), help="CSV manifest.")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="STAGE.KEY=VALUE",
+    help="A stage's setting, e.g. train.minutes=35 (realeyes model TASK STAGE --help lists them).",
+)
 @click.option("--feedback/--no-feedback", default=True, show_default=True, help="Use people's corrections.")
-@click.option("--minutes", type=float, default=35.0, show_default=True, help="Training time budget.")
-@click.option("--max-steps", type=int, default=100_000, show_default=True)
-@click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--eval-every", type=int, default=300, show_default=True)
-@click.option("--reconstructions", type=int, default=240, show_default=True, help="Autoencoder fakes (0: none).")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--min-gain", type=float, default=0.0, show_default=True, help="Required test-AUC improvement.")
+@click.option("--min-gain", type=float, default=0.0, show_default=True, help="Required held-out improvement.")
 @click.option("--version", help="Candidate version (default: the promoted one's patch + 1).")
 def retrain_command(
-    workdir: Path,
-    shared: Path | None,
-    no_shared: bool,
-    folders: tuple[Path, ...],
-    manifests: tuple[Path, ...],
-    feedback: bool,
-    minutes: float,
-    max_steps: int,
-    batch_size: int,
-    eval_every: int,
-    reconstructions: int,
-    seed: int,
-    min_gain: float,
-    version: str | None,
+    task: str, workdir: Path, assignments: tuple[str, ...], feedback: bool, min_gain: float, version: str | None
 ) -> None:
-    """Retrain the classifier on merged data and feedback; promote the candidate only if it beats the
-    promoted model on the same held-out test split. Prints the decision (also kept in models/registry.json)."""
+    """Retrain a model through its pipeline (prepare, train, export) on its data and, for the classifier, people's
+    accepted corrections; promote the candidate only if it beats the promoted bundle on the same held-out data.
+    Prints the decision (also kept in models/registry.json)."""
     from realeyes.config import Settings
     from realeyes.mlops.retrain import RetrainConfig, feedback_samples, retrain
-    from realeyes.training.catalog import shared_catalog
-    from realeyes.training.cli import DEFAULT_SHARED, require_training_extra
-    from realeyes.training.dataset import collect_folder, read_manifest
+    from realeyes.training.pipeline import PipelineError, create, parse_assignments, require_training_extra
 
-    require_training_extra()
-    samples = [] if no_shared else shared_catalog(shared or DEFAULT_SHARED)
-    for folder in folders:
-        samples += collect_folder(folder)
-    for manifest in manifests:
-        samples += read_manifest(manifest)
-    if feedback:
-        samples += feedback_samples(*_service_store())
-    config = RetrainConfig(
-        workdir=workdir,
-        models_dir=Settings().models_dir,
-        samples=samples,
-        minutes=minutes,
-        max_steps=max_steps,
-        batch_size=batch_size,
-        eval_every=eval_every,
-        reconstructions=reconstructions,
-        seed=seed,
-        min_gain=min_gain,
-        version=version,
-    )
     try:
+        require_training_extra()
+        takes_feedback = create(task).feedback_setting is not None
+        settings: dict[str, dict[str, str]] = {}
+        for key, value in parse_assignments(assignments).items():
+            stage, dot, name = key.partition(".")
+            if not dot:
+                raise PipelineError(f"expected STAGE.KEY=VALUE, got {key}={value}")
+            settings.setdefault(stage, {})[name] = value
+        samples = feedback_samples(*_service_store()) if feedback and takes_feedback else []
+        config = RetrainConfig(task, workdir, Settings().models_dir, settings, samples, min_gain, version)
         decision = retrain(config)
-    except (ValueError, FileExistsError) as exc:
+    except (PipelineError, FileExistsError) as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(json.dumps(decision, indent=2))
 

@@ -1,28 +1,30 @@
-"""The retraining loop: merge labelled feedback and new data with the training sources, run the pipeline,
-evaluate the candidate against the promoted model on the same held-out split, and promote only if it is better.
+"""The retraining loop for any model pipeline: run its prepare, train and export stages (people's accepted
+corrections join the training data where the pipeline takes them), score the candidate and the promoted bundle on the
+same held-out data with the pipeline's own figure, and promote the candidate only if it is better.
 
 Every decision is recorded in models/registry.json ("candidates"), promoted or not."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from realeyes.analyzers.classifier import ClassifierAnalyzer
 from realeyes.application.storage import FileStore
 from realeyes.config import Settings
 from realeyes.errors import ModelUnavailable
 from realeyes.mlops.monitor import write_reference
-from realeyes.models.bundle import load_bundle
 from realeyes.models.registry import Registry
 from realeyes.store import Analysis, Database, Feedback, FeedbackStatus
 from realeyes.training import tracking
 from realeyes.training.dataset import Sample
+from realeyes.training.pipeline import RETRAIN_STAGES, Pipeline, PipelineError, configure, create
 
 # A person's correction, as the classifier's label (manipulated images are the localizer's business).
 FEEDBACK_LABELS = {"authentic": 0, "ai-generated": 1}
@@ -30,16 +32,12 @@ FEEDBACK_LABELS = {"authentic": 0, "ai-generated": 1}
 
 @dataclass
 class RetrainConfig:
+    task: str
     workdir: Path
     models_dir: Path
-    samples: list[Sample] = field(default_factory=list)  # training sources and new data folders
-    minutes: float = 35.0
-    max_steps: int = 100_000
-    batch_size: int = 32
-    eval_every: int = 300
-    reconstructions: int = 240
-    seed: int = 0
-    min_gain: float = 0.0  # the candidate's test AUC must beat the promoted model's by more than this
+    settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # stage -> key -> value
+    feedback: list[Sample] = field(default_factory=list)
+    min_gain: float = 0.0  # the candidate's held-out figure must beat the promoted bundle's by more than this
     version: str | None = None  # default: the promoted version with its patch number + 1
 
 
@@ -65,83 +63,91 @@ def feedback_samples(database: Database, files: FileStore) -> list[Sample]:
     return samples
 
 
-def next_version(registry: Registry) -> str:
+def next_version(registry: Registry, task: str) -> str:
     try:
-        major, minor, patch = registry.promoted("classifier").version.split(".")
+        major, minor, patch = registry.promoted(task).version.split(".")
     except ModelUnavailable:
         return "0.1.0"
     return f"{major}.{minor}.{int(patch) + 1}"
 
 
-def test_auc(bundle_dir: Path, test: list[Sample], described: str) -> float:
-    from realeyes.training.evaluate import evaluate
+def write_feedback_manifest(samples: list[Sample], path: Path) -> Path:
+    """Feedback as a CSV manifest (absolute paths) that a prepare stage reads like any other."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "label", "source", "generator", "group"])
+        for sample in samples:
+            label = "ai" if sample.label else "real"
+            writer.writerow([sample.path, label, sample.source, sample.generator, sample.group])
+    return path
 
-    analyzer = ClassifierAnalyzer(Settings(), bundle=load_bundle(bundle_dir))
-    return float(evaluate(analyzer, test, described, sweep=False)["as_served"]["auc"])
+
+def stage_settings(pipeline: Pipeline, config: RetrainConfig, version: str, candidate: Path) -> dict[str, Any]:
+    """Each retraining stage's settings: the run folder, the candidate's version and folder, the feedback
+    manifest, then what the user set (validated against the stage)."""
+    stages = [stage for stage in RETRAIN_STAGES if stage in pipeline.stages]
+    unknown = set(config.settings) - set(stages)
+    if unknown:
+        known = ", ".join(stages)
+        raise PipelineError(f"retraining {pipeline.task} runs no stage {', '.join(sorted(unknown))} (it runs {known})")
+    run = {}
+    for name in stages:
+        values = {"workdir": str(config.workdir), **config.settings.get(name, {})}
+        if name == "export":
+            values |= {"version": version, "out": str(candidate)}
+        if name == "prepare" and config.feedback and pipeline.feedback_setting:
+            manifest = write_feedback_manifest(config.feedback, config.workdir / "feedback.csv")
+            given = values.get(pipeline.feedback_setting, "")
+            values[pipeline.feedback_setting] = ",".join(filter(None, [given, str(manifest)]))
+        run[name] = configure(pipeline.stages[name].settings, values, f"{pipeline.task} {name}")
+    return run
 
 
 def retrain(config: RetrainConfig) -> dict[str, Any]:
-    from realeyes.training import taesd
-    from realeyes.training.build import build_classifier_bundle
-    from realeyes.training.prepare import RECONSTRUCTION, PrepareConfig, prepare, read_prepared
-    from realeyes.training.train_classifier import TrainConfig, train
-
-    if not config.samples:
-        raise ValueError("no training data: give data folders, manifests or ../shared/data, or collect feedback")
-    work = config.workdir
-    reconstructor = None
-    if config.reconstructions:
-        autoencoder = taesd.load_taef2()
-        reconstructor = lambda rgb: taesd.reconstruct(autoencoder, rgb)  # noqa: E731
-    manifest = prepare(
-        config.samples, work, PrepareConfig(seed=config.seed, reconstructions=config.reconstructions), reconstructor
-    )
-    train_config = TrainConfig(
-        minutes=config.minutes, max_steps=config.max_steps, batch_size=config.batch_size, eval_every=config.eval_every
-    )
-    history = train(manifest, work / "classifier.pt", train_config)
-    tracking.track_training(work, tracking.CLASSIFIER_EXPERIMENT, {**asdict(train_config), "retrain": True}, history)
-
+    pipeline = create(config.task)
     registry = Registry(config.models_dir)
-    version = config.version or next_version(registry)
-    candidate = work / "candidate" / f"realeyes-npr-classifier-{version}"
-    build_classifier_bundle(work / "classifier.pt", manifest, candidate, version, sweep=False)
-    tracking.track_bundle(work, tracking.CLASSIFIER_EXPERIMENT, candidate)
+    version = config.version or next_version(registry, config.task)
+    candidate = config.workdir / "candidate" / f"{config.task}-{version}"
+    run = stage_settings(pipeline, config, version, candidate)
+    for name, settings in run.items():
+        pipeline.stages[name].run(settings)
+    name = json.loads((candidate / "card.json").read_text())["name"]
 
-    rows = read_prepared(manifest)
-    test = [sample for sample, split in rows if split == "test"]
-    described = f"test split of {manifest} ({len(test)} images)"
-    candidate_auc = test_auc(candidate, test, described)
+    candidate_figure = pipeline.held_out_figure(candidate, run)
     try:
-        promoted_dir: Path | None = registry.promoted("classifier").path
+        promoted_dir: Path | None = registry.promoted(config.task).path
     except ModelUnavailable:
         promoted_dir = None
-    promoted_auc = test_auc(promoted_dir, test, described) if promoted_dir else None
-    better = promoted_auc is None or candidate_auc > promoted_auc + config.min_gain
+    promoted_figure = pipeline.held_out_figure(promoted_dir, run) if promoted_dir else None
+    better = promoted_figure is None or candidate_figure.value > promoted_figure.value + config.min_gain
+    used_feedback = len(config.feedback) if pipeline.feedback_setting else 0
     decision: dict[str, Any] = {
-        "task": "classifier",
-        "candidate": f"realeyes-npr-classifier-{version}",
+        "task": config.task,
+        "candidate": f"{name}-{version}",
         "promoted_before": None if promoted_dir is None else promoted_dir.name,
-        "data": described,
-        "candidate_test_auc": round(candidate_auc, 4),
-        "promoted_test_auc": None if promoted_auc is None else round(promoted_auc, 4),
+        "figure": pipeline.figure_name,
+        "data": candidate_figure.data,
+        "candidate_figure": round(candidate_figure.value, 4),
+        "promoted_figure": None if promoted_figure is None else round(promoted_figure.value, 4),
         "min_gain": config.min_gain,
-        "feedback_samples": sum(sample.source == "feedback" for sample in config.samples),
+        "feedback_samples": used_feedback,
         "decision": "promoted" if better else "rejected",
     }
     if better:
-        destination = config.models_dir / "classifier" / candidate.name
+        destination = config.models_dir / config.task / decision["candidate"]
         if destination.exists():
             raise FileExistsError(f"{destination} exists; pass another --version")
         shutil.copytree(candidate, destination)
-        # Real inputs only: the autoencoder reconstructions are a training aid, not traffic a service would see.
-        validation = [
-            Path(sample.path) for sample, split in rows if split == "val" and sample.generator != RECONSTRUCTION
-        ]
-        write_reference(destination, validation, f"the validation split of {manifest}", Settings())
-        note = f"retrain: test AUC {decision['candidate_test_auc']} vs {decision['promoted_test_auc']} ({described})"
+        if pipeline.drift_reference:
+            files, described = pipeline.drift_reference(run)
+            write_reference(destination, files, described, Settings())
+        note = (
+            f"retrain: {pipeline.figure_name} {decision['candidate_figure']} vs {decision['promoted_figure']} "
+            f"({candidate_figure.data})"
+        )
         registry.promote(destination, note)
         decision["mlflow"] = tracking.mirror_promotion(destination, note)
     registry.record_candidate(decision)
-    (work / "decision.json").write_text(json.dumps(decision, indent=2) + "\n")
+    (config.workdir / "decision.json").write_text(json.dumps(decision, indent=2) + "\n")
     return decision

@@ -1,5 +1,5 @@
 """`python -m realeyes.training.localizer`: the localizer commands, as `realeyes localizer` runs them."""
 
-from realeyes.training.localizer.cli import localizer
+from realeyes.training.pipeline_cli import pipeline_group
 
-localizer(prog_name="realeyes localizer")
+pipeline_group("localizer", "localizer")(prog_name="realeyes localizer")

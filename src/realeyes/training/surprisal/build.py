@@ -73,17 +73,28 @@ def _validation(shared: Path) -> list[tuple[Path, str, int]]:
     return [(p, p.relative_to(shared).as_posix(), label) for label, paths in ((0, real), (1, fake)) for p in paths]
 
 
-def choose_statistic(coder: OnnxCoder, shared: Path) -> tuple[str, dict[str, Any]]:
-    """The candidate with the best mean validation AUC over clean and laundered images."""
+def _validation_costs(coder: OnnxCoder, shared: Path) -> tuple[np.ndarray, list[int], str]:
+    """Coding costs of the validation images, clean and laundered; their labels; what they are."""
     costs, labels = [], []
     for path, key, label in _validation(shared):
         for rgb in _clean_and_laundered(path, key):
             costs.append(coder.costs(rgb))
             labels.append(label)
-    table = np.array(costs)
+    return np.array(costs), labels, f"{VALIDATION}: {len(labels) // 2} images, clean and laundered"
+
+
+def choose_statistic(coder: OnnxCoder, shared: Path) -> tuple[str, dict[str, Any]]:
+    """The candidate with the best mean validation AUC over clean and laundered images."""
+    table, labels, data = _validation_costs(coder, shared)
     aucs = {name: float(roc_auc(labels, table @ np.array(w)) or 0.5) for name, w in CANDIDATES.items()}
     best = max(aucs, key=lambda name: aucs[name])
-    return best, {"data": f"{VALIDATION}: {len(labels) // 2} images, clean and laundered", "auc": aucs}
+    return best, {"data": data, "auc": aucs}
+
+
+def selection_auc(coder: OnnxCoder, shared: Path, weights: list[float]) -> tuple[float, str]:
+    """The validation AUC of one statistic."""
+    table, labels, data = _validation_costs(coder, shared)
+    return float(roc_auc(labels, table @ np.array(weights)) or 0.5), data
 
 
 def reference_values(coder: OnnxCoder, shared: Path, weights: list[float]) -> list[float]:

@@ -1,0 +1,80 @@
+"""The real-only coding-cost detector's pipeline: train a coder on real photos (it resumes when stopped), export a
+bundle. Its training photos are read from the shared data directly, so it has no prepare stage. Torch loads inside
+the stages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from realeyes.config import DEFAULT_MODELS_DIR
+from realeyes.training.pipeline import (
+    Figure,
+    Pipeline,
+    Stage,
+    require_training_extra,
+    setting,
+    shared_setting,
+    workdir_setting,
+)
+
+NAME = "realeyes-coding-cost"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainSettings:
+    workdir: Path = workdir_setting()
+    shared: Path = shared_setting()
+    minutes: float = setting(15.0, "Wall-clock budget (resumes if stopped).")
+
+
+def train(settings: TrainSettings) -> Path:
+    require_training_extra()
+    from realeyes.training.surprisal.train import CoderConfig
+    from realeyes.training.surprisal.train import train as train_coder
+
+    return train_coder(settings.shared, settings.workdir, CoderConfig(minutes=settings.minutes))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportSettings:
+    workdir: Path = workdir_setting()
+    shared: Path = shared_setting()
+    version: str = setting("0.1.0")
+    out: Path | None = setting(None, "Bundle folder (default: models/surprisal/...).", file_okay=False)
+
+
+def export(settings: ExportSettings) -> Path:
+    """ONNX export, statistic chosen on validation images, reference real photos."""
+    require_training_extra()
+    from realeyes.training.surprisal.build import build_bundle
+    from realeyes.training.surprisal.train import CHECKPOINT
+
+    folder = settings.out or DEFAULT_MODELS_DIR / "surprisal" / f"{NAME}-{settings.version}"
+    return build_bundle(settings.workdir / CHECKPOINT, settings.shared, folder, settings.version)
+
+
+def validation_auc(bundle: Path, run: Mapping[str, Any]) -> Figure:
+    """The AUC of the bundle's own statistic on the validation images, clean and laundered (where each bundle
+    chose its statistic: both candidates are scored on the set that tuned them)."""
+    from realeyes.training.surprisal.build import OnnxCoder, selection_auc
+
+    card = json.loads((bundle / "card.json").read_text())
+    shared = run["train"].shared
+    auc, data = selection_auc(OnnxCoder(bundle / "model.onnx"), shared, card["statistic"]["weights"])
+    return Figure(auc, data)
+
+
+PIPELINE = Pipeline(
+    task="surprisal",
+    summary="The real-only coding-cost detector: train a coder on real photos, export a bundle.",
+    stages={
+        "train": Stage(train, TrainSettings, "Train (or resume) the coder on real photos only."),
+        "export": Stage(export, ExportSettings, export.__doc__ or ""),
+    },
+    held_out_figure=validation_auc,
+    figure_name="validation AUC of the bundle's statistic",
+)
