@@ -10,7 +10,8 @@ Two DAGs call the same commands as the Kubernetes CronJobs (docs/OPERATIONS.md, 
 
 The commands run through ``REALEYES_CLI`` (an Airflow Variable, default ``realeyes``): on a worker with
 RealEyes installed leave it; otherwise use e.g. ``docker run --rm --env-file /etc/realeyes.env realeyes-train``.
-``REALEYES_RETRAIN_ARGS`` (a Variable) holds the retrain options, e.g. ``--folder /data/new --no-shared``.
+``REALEYES_RETRAIN_ARGS`` (a Variable) holds the retrain options, e.g.
+``--set prepare.folders=/data/new --set prepare.no_shared=true`` (``--task localizer`` for another model).
 The workers need the same REALEYES_* settings (database URL, models folder) as the service.
 """
 

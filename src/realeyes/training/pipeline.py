@@ -158,6 +158,8 @@ def configure(settings: type, assignments: Mapping[str, str], where: str) -> Any
         for value in values[key] if many else [values[key]]:
             if choices and value not in choices:
                 raise PipelineError(f"{key}: {value!r} is not one of {', '.join(choices)}")
+            if f.metadata.get("exists") and value is not None and not Path(value).exists():
+                raise PipelineError(f"{key}: {value} does not exist")
     missing = [
         name
         for name, (f, _) in fields.items()
