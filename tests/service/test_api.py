@@ -64,6 +64,21 @@ def test_the_openapi_document_describes_the_replies_exactly(client: TestClient) 
     assert set(analyse(client, jpeg_bytes(seed=10), maps="1")) == set(analysis["properties"])
 
 
+def test_every_json_reply_has_a_documented_schema(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    untyped = [
+        f"{method.upper()} {path} {status}"
+        for path, methods in spec["paths"].items()
+        for method, operation in methods.items()
+        for status, response in operation["responses"].items()
+        if status.startswith("2") and response.get("content", {}).get("application/json", {}).get("schema") == {}
+    ]
+    assert untyped == []
+    assert client.get("/healthz").json().keys() == spec["components"]["schemas"]["HealthzOut"]["properties"].keys()
+    models = client.get("/v1/models").json()["models"]
+    assert all(model.keys() == spec["components"]["schemas"]["ModelOut"]["properties"].keys() for model in models)
+
+
 def test_identical_bytes_return_the_stored_result(client: TestClient) -> None:
     data = jpeg_bytes(seed=4)
     first = analyse(client, data)

@@ -265,11 +265,11 @@ def test_hardening_augmentation_changes_the_crop_and_keeps_its_shape() -> None:
 
 
 def test_the_train_command_offers_exactly_the_sources_that_can_be_scored_held_out() -> None:
-    from realeyes.training.classifier_pipeline import TrainSettings
+    from realeyes.training.classifier_pipeline import ClassifierTrainSettings
     from realeyes.training.pipeline import settings_fields
     from realeyes.training.selection_source import BENCHMARK_SOURCES
 
-    setting = next(f for f, _ in settings_fields(TrainSettings) if f.name == "hold_out_sources")
+    setting = next(f for f, _ in settings_fields(ClassifierTrainSettings) if f.name == "hold_out_sources")
     assert set(setting.metadata["choices"]) == set(BENCHMARK_SOURCES)
 
 

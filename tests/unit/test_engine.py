@@ -77,11 +77,14 @@ def test_a_bundle_with_an_incomplete_or_broken_card_makes_its_analyzer_unavailab
     del card["input"]["crop"]
     classifier_card.write_text(json.dumps(card))
     (models / promoted["surprisal"] / "card.json").write_text("{ not json")
+    localizer_card = models / promoted["localizer"] / "card.json"
+    localizer_card.write_text(json.dumps({**json.loads(localizer_card.read_text()), "threshold": "high"}))
 
     engine = Engine(Settings(models_dir=models))  # builds: the other analyzers still run
     assert "incomplete card: no input.crop" in engine.unavailable["classifier"]
     assert "not a readable JSON model card" in engine.unavailable["surprisal"]
-    assert {"localizer", "ela"} <= {analyzer.name for analyzer in engine.analyzers}
+    assert "not a valid model card: threshold: Input should be a valid number" in engine.unavailable["localizer"]
+    assert {"ela", "spectrum"} <= {analyzer.name for analyzer in engine.analyzers}
 
 
 def test_unknown_analyzer_is_refused_at_construction() -> None:

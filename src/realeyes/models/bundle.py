@@ -10,11 +10,32 @@ from typing import Any
 
 import numpy as np
 import onnxruntime
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from realeyes.errors import ModelUnavailable
 
 MODEL_FILE = "model.onnx"
 CARD_FILE = "card.json"
+
+
+class ModelCard(BaseModel):
+    """The fields every card.json shares, validated when a bundle loads (a bad card fails naming the field). The
+    rest (figures, provenance, an analyzer's own inputs) passes through; each analyzer checks what it reads
+    (its `CARD_NEEDS`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    version: str
+    task: str
+    sha256: str
+    threshold: float | None = None
+    calibration: dict[str, Any] | str | None = None
+    input: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
+    training_data: list[str] = []
+    limitations: list[str] = []
+    fusion_weight: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,9 +76,11 @@ def load_bundle(path: Path) -> Bundle:
         card = json.loads(card_path.read_text())
     except (UnicodeDecodeError, ValueError) as exc:
         raise ModelUnavailable(f"{card_path} is not a readable JSON model card: {exc}") from exc
-    missing = [key for key in ("name", "version", "task", "sha256") if not isinstance(card, dict) or key not in card]
-    if missing:
-        raise ModelUnavailable(f"{card_path} is not a model card: no {', '.join(missing)}.")
+    try:
+        ModelCard.model_validate(card)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'card'}: {e['msg']}" for e in exc.errors())
+        raise ModelUnavailable(f"{card_path} is not a valid model card: {problems}.") from exc
     if sha256_of(model_path) != card["sha256"]:
         raise ModelUnavailable(f"{model_path} does not match the sha256 in its model card: the bundle is damaged.")
     return Bundle(path=path, card=card)

@@ -177,3 +177,49 @@ class PredictOut(Open):
     version: str | None = None
     latency_ms: int | None = None
     meta: dict[str, Any] | None = None
+
+
+class HealthzOut(BaseModel):
+    status: Literal["ok"]
+    model_loaded: bool = Field(description="A classifier is served (the RealEyes seed's clients read it).")
+    model_version: str | None
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str] = Field(description="database, queue, models: 'ok' or why not.")
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    ok: Literal[True] = Field(description="The DFD service's field.")
+    model: str | None
+    models: dict[str, str] = Field(description="Served model per analyzer: its version.")
+
+
+class ModelOut(BaseModel):
+    task: str
+    name: str
+    version: str
+    promoted: bool = Field(description="The registry serves this bundle for its task.")
+    threshold: float | None
+    metrics: Any = Field(description="The card's held-out figures (build paths cut).")
+    card: dict[str, Any] = Field(description="The whole model card (build commands dropped, host paths cut).")
+
+
+class ModelsOut(BaseModel):
+    models: list[ModelOut]
+
+
+class AnalyzerOut(BaseModel):
+    name: str
+    version: str
+    media: str = Field(description="Comma-separated media kinds it reads.")
+    summary: str
+    description: str
+    available: bool = Field(description="This engine runs it.")
+    unavailable_reason: str | None
+
+
+class AnalyzersOut(BaseModel):
+    analyzers: list[AnalyzerOut]

@@ -16,6 +16,7 @@ from realeyes.training.pipeline import (
     Pipeline,
     PipelineError,
     Stage,
+    TrainSettings,
     finish_training,
     require_training_extra,
     setting,
@@ -62,12 +63,7 @@ def prepare(settings: PrepareSettings) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainSettings:
-    workdir: Path = workdir_setting()
-    minutes: float = setting(25.0, "Training time budget.")
-    max_steps: int = setting(100_000)
-    batch_size: int = setting(32)
-    eval_every: int = setting(150, "Steps between validations.")
+class ClassifierTrainSettings(TrainSettings):
     hold_out: tuple[str, ...] = setting((), "Leave generators with this name prefix out of training.")
     launder: float = setting(0.0, "Share of crops laundered first.")
     harden: float = setting(0.0, "Share of crops through a hard pipeline.")
@@ -79,10 +75,9 @@ class TrainSettings:
     )
     shared: Path = shared_setting()
     threads: int = setting(2, "Torch threads.")
-    resume: bool = setting(False, "Carry on from WORKDIR's last saved state (<checkpoint>.last.pt), same settings.")
 
 
-def train(settings: TrainSettings) -> dict[str, Any]:
+def train(settings: ClassifierTrainSettings) -> dict[str, Any]:
     """Writes WORKDIR/classifier.pt and its learning curve (with hold_out_sources, also the held-out source's AUC
     per benchmark condition under `held_out_source`)."""
     require_training_extra()
@@ -94,10 +89,7 @@ def train(settings: TrainSettings) -> dict[str, Any]:
     from realeyes.training.train_classifier import train as train_classifier
 
     config = TrainConfig(
-        minutes=settings.minutes,
-        max_steps=settings.max_steps,
-        batch_size=settings.batch_size,
-        eval_every=settings.eval_every,
+        **settings.budget(),
         threads=settings.threads,
         hold_out=settings.hold_out,
         hold_out_sources=settings.hold_out_sources,
@@ -248,7 +240,7 @@ PIPELINE = Pipeline(
             PrepareSettings,
             "Collect, de-duplicate, split by group and synthesise fakes into WORKDIR/manifest.csv.",
         ),
-        "train": Stage(train, TrainSettings, "Train on WORKDIR/manifest.csv; writes WORKDIR/classifier.pt."),
+        "train": Stage(train, ClassifierTrainSettings, "Train on WORKDIR/manifest.csv; writes WORKDIR/classifier.pt."),
         "export": Stage(
             export,
             ExportSettings,

@@ -57,6 +57,22 @@ def shared_setting(help: str = "The shared training data.") -> Any:
     return setting(DEFAULT_SHARED, help)
 
 
+@dataclass(frozen=True, kw_only=True)
+class TrainSettings:
+    """What every training stage takes (a pipeline's own extends it, redeclaring a default where it differs)."""
+
+    workdir: Path = workdir_setting()
+    minutes: float = setting(25.0, "Training time budget.")
+    max_steps: int = setting(100_000)
+    batch_size: int = setting(32)
+    eval_every: int = setting(150, "Steps between validations.")
+    resume: bool = setting(False, "Carry on from WORKDIR's last saved state (<checkpoint>.last.pt), same settings.")
+
+    def budget(self) -> dict[str, Any]:
+        """The fields every pipeline's training config (`fit.Schedule`) shares with these settings."""
+        return {name: getattr(self, name) for name in ("minutes", "max_steps", "batch_size", "eval_every")}
+
+
 @dataclass(frozen=True)
 class Stage:
     run: Callable[[Any], object]  # takes the settings; what it returns is printed (a dict as JSON)

@@ -130,7 +130,12 @@ def get_map(state: State, caller: Caller, analysis_id: str, name: str) -> FileRe
     return FileResponse(state.files.map_path(analysis_id, name), media_type="image/png")
 
 
-@router.get("/{analysis_id}/image", summary="The uploaded bytes")
+@router.get(
+    "/{analysis_id}/image",
+    response_class=Response,
+    summary="The uploaded bytes",
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "As uploaded, with their type."}},
+)
 def get_image(state: State, caller: Caller, analysis_id: str) -> Response:
     analysis, _feedback = _load(state, caller, analysis_id)
     data = state.files.read_upload(analysis.sha256)

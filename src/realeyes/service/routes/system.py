@@ -16,6 +16,7 @@ from realeyes.models.registry import Registry
 from realeyes.service.auth import Principal
 from realeyes.service.deps import GatedRoute, analyze_caller, get_state
 from realeyes.service.routes.compat import served_model_version
+from realeyes.service.schemas import AnalyzersOut, HealthOut, HealthzOut, ModelsOut, ReadyOut
 from realeyes.service.state import ServiceState
 from realeyes.store import DriftReport, Job
 
@@ -24,13 +25,22 @@ State = Annotated[ServiceState, Depends(get_state)]
 Caller = Annotated[Principal, Depends(analyze_caller)]
 
 
-@router.get("/healthz", summary="Liveness: the process answers (and, for the RealEyes seed's clients, its model)")
+@router.get(
+    "/healthz",
+    summary="Liveness: the process answers (and, for the RealEyes seed's clients, its model)",
+    response_model=HealthzOut,
+)
 def healthz(state: State) -> dict[str, Any]:
     version = served_model_version(state.engine)
     return {"status": "ok", "model_loaded": version is not None, "model_version": version}
 
 
-@router.get("/readyz", summary="Readiness: models loaded, database and queue reachable (503 otherwise)")
+@router.get(
+    "/readyz",
+    summary="Readiness: models loaded, database and queue reachable (503 otherwise)",
+    response_model=ReadyOut,
+    responses={503: {"model": ReadyOut, "description": "Not ready: `checks` says what is missing."}},
+)
 def readyz(state: State) -> JSONResponse:
     checks: dict[str, str] = {}
     for name, check in (("database", state.database.ping), ("queue", state.queue.ping)):
@@ -47,7 +57,7 @@ def readyz(state: State) -> JSONResponse:
     )
 
 
-@router.get("/health", summary="Compatibility with the earlier RealEyes and DFD services")
+@router.get("/health", summary="Compatibility with the earlier RealEyes and DFD services", response_model=HealthOut)
 def health(state: State) -> dict[str, Any]:
     # `ok` is DFD's field; the others are the RealEyes seed's.
     return {"status": "ok", "ok": True, "model": served_model_version(state.engine), "models": _loaded_models(state)}
@@ -74,7 +84,7 @@ def prometheus_metrics(state: State) -> PlainTextResponse:
     return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/v1/models", summary="Model bundles in the registry and which are served")
+@router.get("/v1/models", summary="Model bundles in the registry and which are served", response_model=ModelsOut)
 def list_models(state: State, _: Caller) -> dict[str, Any]:
     registry = Registry(state.engine.settings.models_dir)
     promoted = registry.promoted_paths()
@@ -97,7 +107,7 @@ def list_models(state: State, _: Caller) -> dict[str, Any]:
     return {"models": models}
 
 
-@router.get("/v1/analyzers", summary="Analyzers and whether each runs")
+@router.get("/v1/analyzers", summary="Analyzers and whether each runs", response_model=AnalyzersOut)
 def list_analyzers(state: State, _: Caller) -> dict[str, Any]:
     running = {analyzer.name for analyzer in state.engine.analyzers}
     return {

@@ -15,6 +15,7 @@ from realeyes.training.pipeline import (
     Pipeline,
     PipelineError,
     Stage,
+    TrainSettings,
     finish_training,
     require_training_extra,
     setting,
@@ -53,30 +54,19 @@ def prepare(settings: PrepareSettings) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainSettings:
-    workdir: Path = workdir_setting("Face-forgery run folder.")
-    minutes: float = setting(25.0, "Training time budget.")
-    max_steps: int = setting(100_000)
-    batch_size: int = setting(32)
+class FaceTrainSettings(TrainSettings):
     eval_every: int = setting(100, "Steps between validations.")
     seed: int = setting(0)
-    resume: bool = setting(False, "Carry on from WORKDIR's last saved state (<checkpoint>.last.pt), same settings.")
 
 
-def train(settings: TrainSettings) -> dict[str, Any]:
+def train(settings: FaceTrainSettings) -> dict[str, Any]:
     """Writes WORKDIR/faces.pt and its learning curve."""
     require_training_extra()
     from realeyes.training import tracking
     from realeyes.training.faces.train import FaceTrainConfig
     from realeyes.training.faces.train import train as train_faces
 
-    config = FaceTrainConfig(
-        minutes=settings.minutes,
-        max_steps=settings.max_steps,
-        batch_size=settings.batch_size,
-        eval_every=settings.eval_every,
-        seed=settings.seed,
-    )
+    config = FaceTrainConfig(**settings.budget(), seed=settings.seed)
     workdir = settings.workdir
     history = train_faces(workdir / "manifest.csv", workdir / "faces.pt", config, settings.resume)
     return finish_training(workdir, tracking.FACE_FORGERY_EXPERIMENT, config, history)
@@ -181,7 +171,7 @@ PIPELINE = Pipeline(
             PrepareSettings,
             "Detect and crop faces, split by person, write WORKDIR/manifest.csv and WORKDIR/summary.json.",
         ),
-        "train": Stage(train, TrainSettings, "Train on WORKDIR/manifest.csv (real crops + self-blends)."),
+        "train": Stage(train, FaceTrainSettings, "Train on WORKDIR/manifest.csv (real crops + self-blends)."),
         "export": Stage(
             export,
             ExportSettings,

@@ -16,6 +16,7 @@ from realeyes.training.pipeline import (
     Pipeline,
     PipelineError,
     Stage,
+    TrainSettings,
     finish_training,
     require_training_extra,
     setting,
@@ -58,17 +59,14 @@ def prepare(settings: PrepareSettings) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainSettings:
-    workdir: Path = workdir_setting("Localizer run folder.")
+class LocalizerTrainSettings(TrainSettings):
     minutes: float = setting(40.0, "Training time budget.")
-    max_steps: int = setting(100_000)
     batch_size: int = setting(12)
     eval_every: int = setting(200, "Steps between validations.")
     shared: Path = shared_setting("Where the real forgeries for model selection are.")
-    resume: bool = setting(False, "Carry on from WORKDIR's last saved state (<checkpoint>.last.pt), same settings.")
 
 
-def train(settings: TrainSettings) -> dict[str, Any]:
+def train(settings: LocalizerTrainSettings) -> dict[str, Any]:
     """Writes WORKDIR/localizer.pt and its learning curve."""
     require_training_extra()
     from realeyes.training import tracking
@@ -76,12 +74,7 @@ def train(settings: TrainSettings) -> dict[str, Any]:
     from realeyes.training.localizer.train import TrainConfig
     from realeyes.training.localizer.train import train as train_localizer
 
-    config = TrainConfig(
-        minutes=settings.minutes,
-        max_steps=settings.max_steps,
-        batch_size=settings.batch_size,
-        eval_every=settings.eval_every,
-    )
+    config = TrainConfig(**settings.budget())
     try:
         real_val = read_coverage(settings.shared, "val")
     except FileNotFoundError as error:
@@ -209,7 +202,7 @@ PIPELINE = Pipeline(
             PrepareSettings,
             "Split real photos by photo; write fixed synthetic val/test sets and the autoencoder cache.",
         ),
-        "train": Stage(train, TrainSettings, "Train on synthetic edits of WORKDIR's training photos."),
+        "train": Stage(train, LocalizerTrainSettings, "Train on synthetic edits of WORKDIR's training photos."),
         "export": Stage(
             export,
             ExportSettings,
