@@ -1,6 +1,5 @@
-"""The real-only coding-cost detector's pipeline: train a coder on real photos (it resumes when stopped), export a
-bundle. Its training photos are read from the shared data directly, so it has no prepare stage. Torch loads inside
-the stages."""
+"""The real-only coding-cost detector's pipeline: train a coder on real photos, export a bundle. Its training
+photos are read from the shared data directly, so it has no prepare stage. Torch loads inside the stages."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from realeyes.training.pipeline import (
     Figure,
     Pipeline,
     Stage,
+    TrainSettings,
     require_training_extra,
     setting,
     shared_setting,
@@ -25,18 +25,22 @@ NAME = "realeyes-coding-cost"
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainSettings:
-    workdir: Path = workdir_setting()
+class CoderTrainSettings(TrainSettings):
+    minutes: float = setting(15.0, "Training time budget.")
+    batch_size: int = setting(16)
+    eval_every: int = setting(100, "Steps between logged (and resumable) states.")
     shared: Path = shared_setting()
-    minutes: float = setting(15.0, "Wall-clock budget (resumes if stopped).")
 
 
-def train(settings: TrainSettings) -> Path:
+def train(settings: CoderTrainSettings) -> dict[str, Any]:
+    """Writes WORKDIR/coder.pt and its history."""
     require_training_extra()
     from realeyes.training.surprisal.train import CoderConfig
     from realeyes.training.surprisal.train import train as train_coder
 
-    return train_coder(settings.shared, settings.workdir, CoderConfig(minutes=settings.minutes))
+    config = CoderConfig(**settings.budget())
+    history = train_coder(settings.shared, settings.workdir, config, settings.resume)
+    return {key: value for key, value in history.items() if key != "curve"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,7 +76,7 @@ PIPELINE = Pipeline(
     task="surprisal",
     summary="The real-only coding-cost detector: train a coder on real photos, export a bundle.",
     stages={
-        "train": Stage(train, TrainSettings, "Train (or resume) the coder on real photos only."),
+        "train": Stage(train, CoderTrainSettings, "Train the coder on real photos only."),
         "export": Stage(export, ExportSettings, export.__doc__ or ""),
     },
     held_out_figure=validation_auc,

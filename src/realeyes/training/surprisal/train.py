@@ -1,19 +1,18 @@
-"""Train the coder on real photos only: a time-budgeted loop whose checkpoint (config, weights, optimiser, step)
-lets an interrupted run resume where it stopped."""
+"""Train the coder on real photos only, through the pipelines' one loop (`training.fit`): a time or step budget,
+a cosine schedule, and a last state an interrupted run resumes from."""
 
 from __future__ import annotations
 
 import json
 import logging
-import math
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from realeyes.training.fit import Figures, fit
 from realeyes.training.generalisation.catalog import IMAGE_SUFFIXES, MIN_SIDE
 from realeyes.training.surprisal.data import photo_variants, random_batch
 from realeyes.training.surprisal.model import Coder, nll_bits
@@ -32,9 +31,12 @@ class CoderConfig:
     width: int = 24  # feature channels
     depth: int = 3  # hidden 3x3 layers
     crop: int = 128  # training tile at full resolution (tiles are phases of it: crop / 2)
-    batch: int = 16  # crops per step
+    batch_size: int = 16  # crops per step
     learning_rate: float = 2e-3  # peak, cosine-decayed over the time budget
+    warmup_steps: int = 0
     minutes: float = 10.0  # wall-clock budget of one run
+    max_steps: int = 100_000
+    eval_every: int = 100  # steps between logged (and resumable) states
     seed: int = 0
 
 
@@ -67,56 +69,37 @@ def build_pool(shared: Path, workdir: Path, crop: int) -> list[np.ndarray]:
     return pool
 
 
-def train(shared: Path, workdir: Path, config: CoderConfig) -> Path:
-    """Train (or resume) in `workdir`; returns the checkpoint path."""
+def train(shared: Path, workdir: Path, config: CoderConfig, resume: bool = False) -> dict[str, Any]:
+    """Train in `workdir` (or resume its last state); writes the checkpoint and its history. The coder learns
+    real photos only, so there is nothing to select on: the last weights are kept, and the curve logs the mean
+    coding cost of the recent training batches."""
     torch.manual_seed(config.seed)
     pool = build_pool(shared, workdir, config.crop)
     model = Coder(config.width, config.depth)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
-    step, spent = 0, 0.0
-    checkpoint = workdir / CHECKPOINT
-    if checkpoint.is_file():
-        state = torch.load(checkpoint, weights_only=True)
-        if state["config"] != asdict(config):
-            raise ValueError(f"{checkpoint} was trained with another config: {state['config']}")
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        step, spent = state["step"], state["seconds"]
-    rng = np.random.default_rng(config.seed + step)
-    budget = config.minutes * 60.0
-    started, saved_at, history = time.monotonic() - spent, time.monotonic(), []
-    while (elapsed := time.monotonic() - started) < budget:
-        for group in optimiser.param_groups:
-            group["lr"] = config.learning_rate * 0.5 * (1.0 + math.cos(math.pi * elapsed / budget))
-        inputs, targets = random_batch(pool, config.batch, config.crop, rng)
+    rng = np.random.default_rng(config.seed)
+    recent: list[float] = []
+
+    def batch_loss() -> torch.Tensor:
+        inputs, targets = random_batch(pool, config.batch_size, config.crop, rng)
         loss = nll_bits(model(torch.from_numpy(inputs)), torch.from_numpy(targets)).mean()
-        optimiser.zero_grad()
-        loss.backward()  # type: ignore[no-untyped-call]
-        optimiser.step()
-        step += 1
-        history.append(float(loss.detach()))
-        if step % 50 == 0:
-            log.info("step %d  %.0f s  %.4f bits/pixel", step, elapsed, float(np.mean(history[-50:])))
-        if time.monotonic() - saved_at > 120:
-            _save(checkpoint, model, optimiser, config, step, time.monotonic() - started)
-            saved_at = time.monotonic()
-    _save(checkpoint, model, optimiser, config, step, time.monotonic() - started)
-    (workdir / "history.json").write_text(json.dumps({"bits_per_pixel": history[::10], "steps": step}))
-    return checkpoint
+        recent.append(float(loss.detach()))
+        return loss
 
+    def validate() -> tuple[float | None, Figures]:
+        figures = {"train_bits_per_pixel": round(float(np.mean(recent)), 4)} if recent else {}
+        recent.clear()
+        return None, figures
 
-def _save(
-    path: Path, model: Coder, optimiser: torch.optim.Optimizer, config: CoderConfig, step: int, seconds: float
-) -> None:
-    state: dict[str, Any] = {"config": asdict(config), "model": model.state_dict()}
-    state.update(optimiser=optimiser.state_dict(), step=step, seconds=seconds)
-    torch.save(state, path.with_suffix(".tmp"))
-    path.with_suffix(".tmp").replace(path)
+    fitted = fit(model, optimiser, config, batch_loss, validate, workdir / CHECKPOINT, resume)
+    history = {"steps": fitted.steps, "minutes": fitted.minutes, "curve": fitted.curve}
+    (workdir / CHECKPOINT).with_suffix(".history.json").write_text(json.dumps(history, indent=2))
+    return history
 
 
 def load_coder(checkpoint: Path) -> tuple[Coder, CoderConfig]:
     state = torch.load(checkpoint, weights_only=True)
     config = CoderConfig(**state["config"])
     model = Coder(config.width, config.depth)
-    model.load_state_dict(state["model"])
+    model.load_state_dict(state["state_dict"])
     return model.eval(), config
