@@ -3,7 +3,6 @@ retraining any registered task, shown with a toy pipeline (no torch) whose "qual
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -16,7 +15,9 @@ from click.testing import CliRunner
 
 from realeyes.cli import main
 from realeyes.mlops.retrain import RetrainConfig, retrain
+from realeyes.models.bundle import load_bundle, sha256_of
 from realeyes.training import pipeline as contract
+from realeyes.training.bundles import BundleSteps, build_bundle
 from realeyes.training.pipeline import Figure, Pipeline, PipelineError, Stage, configure, setting, workdir_setting
 from realeyes.training.pipeline_cli import options_command
 
@@ -46,19 +47,28 @@ def toy_train(settings: ToyTrain) -> dict[str, Any]:
 
 
 def toy_export(settings: ToyExport) -> Path:
-    folder = settings.out or settings.workdir / "bundle"
-    folder.mkdir(parents=True, exist_ok=True)
+    """Through the shared bundle builder: each step sees what the previous one wrote."""
     quality = float((settings.workdir / "quality.txt").read_text())
-    model = f"toy model {quality} {settings.version}".encode()
-    (folder / "model.onnx").write_bytes(model)
-    sha = hashlib.sha256(model).hexdigest()
-    card = {"name": "toy-model", "version": settings.version, "task": "toy", "sha256": sha, "quality": quality}
-    (folder / "card.json").write_text(json.dumps(card))
-    return folder
+    card = {"name": "toy-model", "version": settings.version, "task": "toy", "input": {}, "threshold": 0.5,
+            "calibration": {"scale": 1.0}, "training_data": ["toy"], "synthetic": "all", "limitations": []}  # fmt: skip
+
+    def export(path: Path) -> float:
+        path.write_bytes(f"toy model {quality} {settings.version}".encode())
+        return 0.0
+
+    def calibrate(bundle: Path) -> dict[str, Any]:
+        assert json.loads((bundle / "card.json").read_text())["sha256"] == sha256_of(bundle / "model.onnx")
+        return {"calibration": {"scale": 2.0}}
+
+    def evaluate(bundle: Path) -> dict[str, Any]:
+        assert load_bundle(bundle).card["calibration"] == {"scale": 2.0}  # evaluated as calibrated
+        return {"metrics": {"quality": quality}}
+
+    return build_bundle(settings.out or settings.workdir / "bundle", BundleSteps(card, export, calibrate, evaluate))
 
 
 def toy_figure(bundle: Path, run: Any) -> Figure:
-    return Figure(float(json.loads((bundle / "card.json").read_text())["quality"]), "the toy held-out set")
+    return Figure(load_bundle(bundle).card["metrics"]["quality"], "the toy held-out set")
 
 
 TOY = Pipeline(
@@ -158,6 +168,8 @@ def test_retraining_any_task_promotes_only_a_candidate_better_on_the_held_out_fi
     assert registry["promoted"]["toy"] == "toy/toy-model-0.1.1"
     assert [c["decision"] for c in registry["candidates"]] == ["promoted", "rejected", "rejected", "promoted"]
     assert sorted(path.name for path in (models / "toy").iterdir()) == ["toy-model-0.1.0", "toy-model-0.1.1"]
+    card_md = (models / "toy" / "toy-model-0.1.1" / "card.md").read_text()
+    assert card_md.startswith("# toy-model 0.1.1 (toy)") and '"quality": 0.8' in card_md
 
 
 def test_retraining_refuses_settings_for_a_stage_it_does_not_run(toy: Pipeline, tmp_path: Path) -> None:

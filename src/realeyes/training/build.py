@@ -14,11 +14,12 @@ from realeyes.config import Settings
 from realeyes.engine import Engine
 from realeyes.errors import RealEyesError
 from realeyes.fusion import Thresholds
-from realeyes.models.bundle import CARD_FILE, Bundle, load_bundle
+from realeyes.models.bundle import Bundle, load_bundle
+from realeyes.training.bundles import BundleSteps, build_bundle
 from realeyes.training.calibration import fit_platt
 from realeyes.training.catalog import SOURCES, sample_pixels
 from realeyes.training.evaluate import evaluate, write_report
-from realeyes.training.export import export_onnx, load_checkpoint, render_card, write_bundle
+from realeyes.training.export import export_onnx, load_checkpoint
 from realeyes.training.fusion_fit import FUSION_FILE, PIXEL_ANALYZERS, fit_fusion, write_fusion
 from realeyes.training.metrics import binary_report, roc_auc
 from realeyes.training.prepare import RECONSTRUCTION, read_prepared
@@ -47,11 +48,10 @@ def build_classifier_bundle(
 ) -> Path:
     """INT8_TOLERANCE: also try an int8 graph and ship it if its validation AUC is at most this much lower."""
     model, saved = load_checkpoint(checkpoint)
-    folder.mkdir(parents=True, exist_ok=True)
-    parity = export_onnx(model, folder / "model.onnx", INFERENCE_CROP)
     # A source held out of training chose the recipe (selection_source): it is in none of the card's splits.
     held_out = set(saved["config"].get("hold_out_sources", ()))
     rows = [(sample, split) for sample, split in read_prepared(manifest) if sample.source not in held_out]
+    splits = {split: [s for s, s_split in rows if s_split == split] for split in ("val", "test")}
     card: dict[str, Any] = {
         "name": "realeyes-npr-classifier",
         "version": version,
@@ -62,7 +62,7 @@ def build_classifier_bundle(
         "input": {"crop": INFERENCE_CROP, "crops": INFERENCE_CROPS, "min_side": MIN_SIDE, "range": "RGB / 255"},
         "threshold": Thresholds().ai_generated,  # the engine's verdict threshold, so card figures mean what scans do
         "calibration": {"method": "platt", "scale": 1.0, "bias": 0.0},
-        "onnx_parity_max_abs_diff": parity,
+        "onnx_parity_max_abs_diff": None,
         "training": {"steps": saved["step"], "config": saved["config"]},
         "training_data": _training_data(rows),
         "selection_data": _selection_data(checkpoint, held_out),
@@ -72,27 +72,30 @@ def build_classifier_bundle(
         "metrics": {},
         "limitations": LIMITATIONS,
     }
-    write_bundle(folder, folder / "model.onnx", card)
+
+    def calibrate(bundle: Path) -> dict[str, Any]:
+        scale, bias = _calibrate(_analyzer(bundle), splits["val"])
+        return {"calibration": {**card["calibration"], "scale": round(scale, 5), "bias": round(bias, 5),
+                                "fitted_on": "validation split"}}  # fmt: skip
+
+    def evaluate_held_out(bundle: Path) -> dict[str, Any]:
+        analyzer, metrics = _analyzer(bundle), {}
+        for split, samples in splits.items():
+            data = f"{split} split of {manifest} (held out from training)"
+            metrics[split] = evaluate(analyzer, samples, data, sweep=sweep)
+            write_report(metrics[split], bundle / f"evaluation-{split}")
+        return {"metrics": {**metrics, "fusion": _fit_fusion(analyzer, rows, bundle, manifest)}}
+
+    int8 = None
     if int8_tolerance is not None:
-        split_samples = {split: [s for s, s_split in rows if s_split == split] for split in ("val", "test")}
-        card["quantization"] = _choose_int8(folder, split_samples["val"], split_samples["test"], int8_tolerance)
-        write_bundle(folder, folder / "model.onnx", card)
-    analyzer = ClassifierAnalyzer(Settings(), bundle=load_bundle(folder))
-    scale, bias = _calibrate(analyzer, [s for s, split in rows if split == "val"])
-    card["calibration"].update(scale=round(scale, 5), bias=round(bias, 5), fitted_on="validation split")
-    write_bundle(folder, folder / "model.onnx", card)
-    analyzer = ClassifierAnalyzer(Settings(), bundle=load_bundle(folder))
-    for split in ("val", "test"):
-        samples = [s for s, sample_split in rows if sample_split == split]
-        report = evaluate(analyzer, samples, f"{split} split of {manifest} (held out from training)", sweep=sweep)
-        write_report(report, folder / f"evaluation-{split}")
-        card["metrics"][split] = report
-    card["metrics"]["fusion"] = _fit_fusion(analyzer, rows, folder, manifest)
-    card_path = folder / CARD_FILE
-    final = {**json.loads(card_path.read_text()), "metrics": card["metrics"]}
-    card_path.write_text(json.dumps(final, indent=2) + "\n")
-    (folder / "card.md").write_text(render_card(final))
-    return folder
+        tolerance = int8_tolerance
+        int8 = lambda bundle: _choose_int8(bundle, splits["val"], splits["test"], tolerance)  # noqa: E731
+    steps = BundleSteps(card, lambda path: export_onnx(model, path, INFERENCE_CROP), calibrate, evaluate_held_out, int8)
+    return build_bundle(folder, steps)
+
+
+def _analyzer(bundle: Path) -> ClassifierAnalyzer:
+    return ClassifierAnalyzer(Settings(), bundle=load_bundle(bundle))
 
 
 def _fit_fusion(analyzer: ClassifierAnalyzer, rows: list[Any], folder: Path, manifest: Path) -> dict[str, Any]:

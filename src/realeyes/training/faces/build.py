@@ -11,11 +11,11 @@ import numpy as np
 
 from realeyes.config import Settings
 from realeyes.fusion import Thresholds
-from realeyes.models.bundle import CARD_FILE, MODEL_FILE, load_bundle
+from realeyes.models.bundle import load_bundle
 from realeyes.models.face_forgery import TASK, FaceForgeryModel
+from realeyes.training.bundles import BundleSteps, build_bundle, render_card
 from realeyes.training.calibration import fit_platt
 from realeyes.training.dataset import FAKE
-from realeyes.training.export import render_card, write_bundle
 from realeyes.training.faces.clips import earned_fusion_weight, evaluate_clips, labelled_clips
 from realeyes.training.faces.evaluate import evaluate_faces, write_reports
 from realeyes.training.faces.export import export_onnx, load_checkpoint
@@ -56,8 +56,6 @@ def build_face_bundle(
     augment = saved["config"]["augment"]
     history_path = checkpoint.with_suffix(".history.json")
     history = json.loads(history_path.read_text()) if history_path.is_file() else {}
-    folder.mkdir(parents=True, exist_ok=True)
-    parity = export_onnx(model, folder / MODEL_FILE, FACE_CROP_SIZE)
     card: dict[str, Any] = {
         "name": NAME,
         "version": version,
@@ -75,7 +73,7 @@ def build_face_bundle(
         },
         "threshold": Thresholds().ai_generated,  # the engine's verdict threshold, so card figures mean what scans do
         "calibration": {"method": "platt", "scale": 1.0, "bias": 0.0},
-        "onnx_parity_max_abs_diff": parity,
+        "onnx_parity_max_abs_diff": None,
         "training": {
             "kept_step": saved["step"],  # the checkpoint with the best validation AUC
             "steps": history.get("steps"),
@@ -97,29 +95,41 @@ def build_face_bundle(
         "metrics": {},
         "limitations": LIMITATIONS,
     }
-    write_bundle(folder, folder / MODEL_FILE, card)
-    scale, bias = calibrate(FaceForgeryModel(Settings(), load_bundle(folder)), manifest, saved["config"]["seed"])
-    card["calibration"].update(scale=round(scale, 5), bias=round(bias, 5), fitted_on=calibration_data(manifest))
-    write_bundle(folder, folder / MODEL_FILE, card)
-    served = FaceForgeryModel(Settings(), load_bundle(folder))
-    metrics = write_reports(evaluate_faces(served, manifest, saved["config"]["seed"]), folder / "evaluation")
-    written = json.loads((folder / CARD_FILE).read_text())
-    clips = evaluate_clips(served, shared) if shared is not None and labelled_clips(shared) else None
-    final = {
-        **written,
-        "limitations": written["limitations"] + weak_spots(metrics),
-        "summary": summary(metrics),
-        "metrics": metrics,
-        "clips": clips,
-        "fusion_weight": earned_fusion_weight(clips) if clips else 0.0,
-        "fusion_weight_rule": "1 when the clip-level AUC's 95 % bootstrap interval on the labelled clips lies "
-        "above 0.5, else 0 (the video analyzer then shows the face evidence without letting it decide)",
-        "speed": speed(served),
-    }
-    (folder / CARD_FILE).write_text(json.dumps(final, indent=2) + "\n")
-    title, rest = render_card(final).split("\n", 1)
-    (folder / "card.md").write_text(title + "\n\n" + render_headline(final) + rest + render_summary(final))
-    return folder
+    seed = saved["config"]["seed"]
+
+    def calibrated(bundle: Path) -> dict[str, Any]:
+        scale, bias = calibrate(_model(bundle), manifest, seed)
+        fitted = {"scale": round(scale, 5), "bias": round(bias, 5), "fitted_on": calibration_data(manifest)}
+        return {"calibration": {**card["calibration"], **fitted}}
+
+    def evaluate_held_out(bundle: Path) -> dict[str, Any]:
+        served = _model(bundle)
+        metrics = write_reports(evaluate_faces(served, manifest, seed), bundle / "evaluation")
+        clips = evaluate_clips(served, shared) if shared is not None and labelled_clips(shared) else None
+        return {
+            "limitations": card["limitations"] + weak_spots(metrics),
+            "summary": summary(metrics),
+            "metrics": metrics,
+            "clips": clips,
+            "fusion_weight": earned_fusion_weight(clips) if clips else 0.0,
+            "fusion_weight_rule": "1 when the clip-level AUC's 95 % bootstrap interval on the labelled clips lies "
+            "above 0.5, else 0 (the video analyzer then shows the face evidence without letting it decide)",
+            "speed": speed(served),
+        }
+
+    def export(path: Path) -> float:
+        return export_onnx(model, path, FACE_CROP_SIZE)
+
+    return build_bundle(folder, BundleSteps(card, export, calibrated, evaluate_held_out, render=_render))
+
+
+def _model(bundle: Path) -> FaceForgeryModel:
+    return FaceForgeryModel(Settings(), load_bundle(bundle))
+
+
+def _render(card: dict[str, Any]) -> str:
+    title, rest = render_card(card).split("\n", 1)
+    return title + "\n\n" + render_headline(card) + rest + render_summary(card)
 
 
 def weak_spots(metrics: dict[str, dict[str, Any]], floor: float = 0.75) -> list[str]:

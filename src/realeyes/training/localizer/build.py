@@ -7,7 +7,6 @@ validation originals within the false-alarm rate.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,10 @@ import numpy as np
 from realeyes.analyzers.localizer import LocalizerAnalyzer, top_mean
 from realeyes.config import Settings
 from realeyes.fusion import Thresholds
-from realeyes.models.bundle import CARD_FILE, Bundle, load_bundle
+from realeyes.models.bundle import Bundle, load_bundle
+from realeyes.training.bundles import BundleSteps, build_bundle, render_card
 from realeyes.training.calibration import fit_platt
 from realeyes.training.catalog import SOURCES
-from realeyes.training.export import render_card, write_bundle
 from realeyes.training.localizer.evaluate import evaluate, write_report
 from realeyes.training.localizer.export import export_onnx, load_checkpoint
 from realeyes.training.localizer.model import TOP_FRACTION
@@ -93,8 +92,6 @@ def build_localizer_bundle(
     """INT8_TOLERANCE: also try an int8 graph and ship it if its validation pixel F1 at 0.5 is at most this much
     lower. SHARED: the data folder holding the real forgeries and the unseen authentic photos (None: skipped)."""
     model, saved = load_checkpoint(checkpoint)
-    folder.mkdir(parents=True, exist_ok=True)
-    parity = export_onnx(model, folder / "model.onnx")
     card: dict[str, Any] = {
         "name": NAME,
         "version": version,
@@ -114,60 +111,68 @@ def build_localizer_bundle(
         },
         "threshold": Thresholds().ai_generated,  # replaced by the validation-fitted one below
         "calibration": {"method": "platt", "scale": 1.0, "bias": 0.0},
-        "onnx_parity_max_abs_diff": parity,
+        "onnx_parity_max_abs_diff": None,
         "training": {"steps": saved["step"], "wall_minutes": minutes, "config": saved["config"]},
         "training_data": _training_data(workdir),
         "synthetic": SYNTHETIC,
         "metrics": {},
         "limitations": LIMITATIONS,
     }
-    write_bundle(folder, folder / "model.onnx", card)
     val, test = read_fixed_set(workdir / "val"), read_fixed_set(workdir / "test")
+    real_val = read_coverage(shared, "val") if shared else []
+
+    def calibrate(bundle: Path) -> dict[str, Any]:
+        return _calibration(_analyzer(bundle), val, real_val)
+
+    def evaluate_held_out(bundle: Path) -> dict[str, Any]:
+        analyzer, metrics = _analyzer(bundle), {}
+        for split, images in (("val", val), ("test", test)):
+            data = f"fixed synthetic {split} set {workdir / split} ({len(images)} images from held-out photos)"
+            metrics[split] = evaluate(analyzer, images, data, sweep=sweep and split == "test")
+            write_report(metrics[split], bundle / f"evaluation-{split}")
+        if shared and real_val:
+            metrics = {**real_world(analyzer, shared), **metrics}
+        return {"speed_ms_512px_onnxruntime_1_thread": round(_time_512px(analyzer), 1), "metrics": metrics}
+
+    int8 = None
     if int8_tolerance is not None:
-        card["quantization"] = _choose_int8(folder, val, test, int8_tolerance)
-        write_bundle(folder, folder / "model.onnx", card)
+        tolerance = int8_tolerance
+        int8 = lambda bundle: _choose_int8(bundle, val, test, tolerance)  # noqa: E731
+    steps = BundleSteps(card, lambda path: export_onnx(model, path), calibrate, evaluate_held_out, int8, _render)
+    return build_bundle(folder, steps)
+
+
+def _analyzer(bundle: Path) -> LocalizerAnalyzer:
+    return LocalizerAnalyzer(Settings(), bundle=load_bundle(bundle))
+
+
+def _calibration(uncalibrated: LocalizerAnalyzer, val: list[FixedImage], real_val: list[FixedImage]) -> dict[str, Any]:
+    """Platt scaling of the image score on the synthetic validation set, and the threshold of the card's rule."""
     labels = np.array([int(image.mask.any()) for image in val])
-    uncalibrated = LocalizerAnalyzer(Settings(), bundle=load_bundle(folder))
     logits = _image_logits(uncalibrated, val)
     scale, bias = fit_platt(labels, logits)
     # The fixed sets hold three edited images per authentic one, a ratio that says nothing about real inputs:
     # remove it from the bias, so that the probability is at even prior odds.
     bias -= float(np.log(labels.mean() / (1 - labels.mean())))
-    card["calibration"].update(
-        scale=round(scale, 5), bias=round(bias, 5), fitted_on="validation fixed set", prior="even odds"
-    )
-    card["threshold"] = _threshold(scale * logits + bias, labels)
-    card["threshold_rule"] = (
+    calibration = {"method": "platt", "scale": round(scale, 5), "bias": round(bias, 5)}
+    calibration.update(fitted_on="validation fixed set", prior="even odds")
+    threshold = _threshold(scale * logits + bias, labels)
+    rule = (
         f"lowest calibrated score that flags at most {FALSE_ALARM_RATE:.0%} of the authentic validation images, "
         f"and at least the engine's verdict threshold {Thresholds().ai_generated}"
     )
-    real_val = read_coverage(shared, "val") if shared else []
     if real_val:
         real_labels = np.array([int(image.mask.any()) for image in real_val])
-        real_threshold = _threshold(scale * _image_logits(uncalibrated, real_val) + bias, real_labels)
-        card["threshold"] = max(card["threshold"], real_threshold)
-        card["threshold_rule"] += (
-            f", and flags at most {FALSE_ALARM_RATE:.0%} of the authentic originals of the real forgeries' "
-            "validation half"
-        )
-    write_bundle(folder, folder / "model.onnx", card)
-    analyzer = LocalizerAnalyzer(Settings(), bundle=load_bundle(folder))
-    card["speed_ms_512px_onnxruntime_1_thread"] = round(_time_512px(analyzer), 1)
-    for split, images in (("val", val), ("test", test)):
-        data = f"fixed synthetic {split} set {workdir / split} ({len(images)} images from held-out photos)"
-        report = evaluate(analyzer, images, data, sweep=sweep and split == "test")
-        write_report(report, folder / f"evaluation-{split}")
-        card["metrics"][split] = report
-    if shared and real_val:
-        card["metrics"] = {**real_world(analyzer, shared), **card["metrics"]}
-    card_path = folder / CARD_FILE
-    speed = {"speed_ms_512px_onnxruntime_1_thread": card["speed_ms_512px_onnxruntime_1_thread"]}
-    final = {**json.loads(card_path.read_text()), **speed, "metrics": card["metrics"]}
-    card_path.write_text(json.dumps(final, indent=2) + "\n")
-    title, rest = render_card(final).split("\n", 1)
-    lead = "\n".join([title, "", *_real_world_table(final["metrics"]), rest])
-    (folder / "card.md").write_text(lead + _localizer_notes(final))
-    return folder
+        threshold = max(threshold, _threshold(scale * _image_logits(uncalibrated, real_val) + bias, real_labels))
+        rule += f", and flags at most {FALSE_ALARM_RATE:.0%} of the authentic originals of the real forgeries' "
+        rule += "validation half"
+    return {"calibration": calibration, "threshold": threshold, "threshold_rule": rule}
+
+
+def _render(card: dict[str, Any]) -> str:
+    """The shared card, led by the real-forgery table, followed by the localizer's own notes."""
+    title, rest = render_card(card).split("\n", 1)
+    return "\n".join([title, "", *_real_world_table(card["metrics"]), rest]) + _localizer_notes(card)
 
 
 def real_world(analyzer: LocalizerAnalyzer, shared: Path) -> dict[str, Any]:

@@ -13,9 +13,10 @@ import torch
 
 from realeyes.analyzers.surprisal import statistic
 from realeyes.imaging import grid_crops, to_luma
+from realeyes.models.bundle import MODEL_FILE
 from realeyes.models.coding_cost import SCALES, coding_costs
+from realeyes.training.bundles import BundleSteps, build_bundle
 from realeyes.training.catalog import SOURCES
-from realeyes.training.export import write_bundle
 from realeyes.training.generalisation.launder import launder, read_oriented, rng_for
 from realeyes.training.metrics import roc_auc
 from realeyes.training.onnx_export import parity, write_onnx
@@ -24,7 +25,8 @@ from realeyes.training.surprisal.train import TRAINING_SOURCES, load_coder, trai
 log = logging.getLogger(__name__)
 
 CROP, CROPS = 192, 4  # 192 px crops keep the full analysis of a 1024 px image within 150 ms (BENCHMARKS.md)
-# Candidate statistics on (actual_0, expected_0, actual_1, expected_1), higher = less surprising than expected.
+FEATURES = ["actual_0", "expected_0", "actual_1", "expected_1"]
+# Candidate statistics on the FEATURES, higher = less surprising than expected.
 CANDIDATES: dict[str, list[float]] = {
     "gap, full resolution": [-1.0, 1.0, 0.0, 0.0],
     "gap, half resolution": [0.0, 0.0, -1.0, 1.0],
@@ -107,13 +109,9 @@ def reference_values(coder: OnnxCoder, shared: Path, weights: list[float]) -> li
     return sorted(values)
 
 
-def build_bundle(checkpoint: Path, shared: Path, folder: Path, version: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    max_diff = export(checkpoint, folder / "model.onnx")
-    coder = OnnxCoder(folder / "model.onnx")
-    name, selection = choose_statistic(coder, shared)
-    weights = CANDIDATES[name]
-    log.info("statistic %s (validation AUC %s)", name, selection["auc"])
+def build_coder_bundle(checkpoint: Path, shared: Path, folder: Path, version: str) -> Path:
+    """The statistic is the coder's calibration: chosen on validation images, ranked among training photos. Its
+    held-out figures come from the generalisation benchmark, which leads the card once run."""
     _, config = load_coder(checkpoint)
     card = {
         "name": "realeyes-coding-cost",
@@ -126,17 +124,9 @@ def build_bundle(checkpoint: Path, shared: Path, folder: Path, version: str) -> 
         "input": {"crop": CROP, "crops": CROPS, "range": "BT.601 luma, 0-255"},
         "threshold": None,
         "calibration": "none: the score is the statistic's rank among the reference real photos",
-        "statistic": {
-            "name": name,
-            "weights": weights,
-            "features": ["actual_0", "expected_0", "actual_1", "expected_1"],
-            "selection": selection,
-        },
-        "reference": {
-            "data": f"{', '.join(TRAINING_SOURCES)}: clean and laundered",
-            "values": reference_values(coder, shared, weights),
-        },
-        "onnx_parity_max_abs_diff": max_diff,
+        "statistic": None,
+        "reference": None,
+        "onnx_parity_max_abs_diff": None,
         "training": {"config": config.__dict__},
         "training_data": [f"{source} (real photos only) — licence: {LICENCES[source]}" for source in TRAINING_SOURCES],
         "synthetic": "Each training photo also enters laundered and through one hard pipeline (upscaled, denoised, "
@@ -148,4 +138,15 @@ def build_bundle(checkpoint: Path, shared: Path, folder: Path, version: str) -> 
             "generalisation benchmark in docs/MODELS.md for what it is worth on unseen sources).",
         ],
     }
-    return write_bundle(folder, folder / "model.onnx", card)
+
+    def calibrate(bundle: Path) -> dict[str, Any]:
+        coder = OnnxCoder(bundle / MODEL_FILE)
+        name, selection = choose_statistic(coder, shared)
+        log.info("statistic %s (validation AUC %s)", name, selection["auc"])
+        weights = CANDIDATES[name]
+        statistic = {"name": name, "weights": weights, "features": FEATURES, "selection": selection}
+        data = f"{', '.join(TRAINING_SOURCES)}: clean and laundered"
+        return {"statistic": statistic, "reference": {"data": data, "values": reference_values(coder, shared, weights)}}
+
+    steps = BundleSteps(card, lambda path: export(checkpoint, path), calibrate, lambda bundle: {})
+    return build_bundle(folder, steps)

@@ -54,11 +54,11 @@ class ExportSettings:
 def export(settings: ExportSettings) -> Path:
     """ONNX export, statistic chosen on validation images, reference real photos."""
     require_training_extra()
-    from realeyes.training.surprisal.build import build_bundle
+    from realeyes.training.surprisal.build import build_coder_bundle
     from realeyes.training.surprisal.train import CHECKPOINT
 
     folder = settings.out or DEFAULT_MODELS_DIR / "surprisal" / f"{NAME}-{settings.version}"
-    return build_bundle(settings.workdir / CHECKPOINT, settings.shared, folder, settings.version)
+    return build_coder_bundle(settings.workdir / CHECKPOINT, settings.shared, folder, settings.version)
 
 
 def validation_auc(bundle: Path, run: Mapping[str, Any]) -> Figure:
