@@ -262,6 +262,9 @@ def test_hardening_augmentation_changes_the_crop_and_keeps_its_shape() -> None:
     plain = augment(rgb, AugmentConfig(crop=160), np.random.default_rng(0))
     assert hardened.shape == plain.shape == (160, 160, 3) and hardened.dtype == np.uint8
     assert not np.array_equal(hardened, plain)
+    negatives = AugmentConfig(crop=160, harden_real_probability=1.0)
+    assert np.array_equal(augment(rgb, negatives, np.random.default_rng(0), real=False), plain)  # fakes untouched
+    assert not np.array_equal(augment(rgb, negatives, np.random.default_rng(0), real=True), plain)
 
 
 def test_the_train_command_offers_exactly_the_sources_that_can_be_scored_held_out() -> None:

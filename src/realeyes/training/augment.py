@@ -1,4 +1,5 @@
-"""Training-time augmentation, applied identically to both classes so that no class-specific shortcut survives.
+"""Training-time augmentation, applied identically to both classes so that no class-specific shortcut survives
+(the one exception, hard real negatives, is off by default and says why).
 
 Every crop is re-encoded as JPEG at a random quality (the sources differ in their original compression: the AI
 sets are JPEG q95, the real photos vary), sometimes rescaled, flipped or made grey; crops are taken at native
@@ -30,6 +31,9 @@ class AugmentConfig:
     # One of the benchmark's hard pipelines (generalisation.launder.harden: upscaled, denoised, low-light,
     # recompressed) applied to the crop, for both classes alike: such processing must not read as either class.
     harden_probability: float = 0.0
+    # The same hard pipelines on real crops only (hard real negatives): processed real photos must not read as
+    # generated. One-sided by design: a processed generated image may then read as real, the cheaper error.
+    harden_real_probability: float = 0.0
 
 
 def jpeg_roundtrip(rgb: np.ndarray, quality: int) -> np.ndarray:
@@ -56,11 +60,14 @@ def random_crop(rgb: np.ndarray, size: int, rng: np.random.Generator) -> np.ndar
     return rgb[top : top + size, left : left + size]
 
 
-def augment(rgb: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
-    """One training crop (uint8 RGB, config.crop square) from a full image at least config.crop on each side."""
+def augment(rgb: np.ndarray, config: AugmentConfig, rng: np.random.Generator, real: bool = False) -> np.ndarray:
+    """One training crop (uint8 RGB, config.crop square) from a full image at least config.crop on each side;
+    `real`: the image is a real photo (only hard real negatives depend on it)."""
     crop = _crop(rgb, config, rng)
-    # Drawn only when enabled, so that recipes without it keep their random sequence.
+    # Drawn only when enabled, so that recipes without them keep their random sequence.
     if config.harden_probability and rng.random() < config.harden_probability:
+        crop = harden(crop, rng)[1]
+    if real and config.harden_real_probability and rng.random() < config.harden_real_probability:
         crop = harden(crop, rng)[1]
     return np.ascontiguousarray(crop)
 

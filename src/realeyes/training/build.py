@@ -176,6 +176,11 @@ def _augmentation_note(augment: dict[str, Any]) -> str:
             f" {augment['harden_probability']:.0%} of the crops of both classes went through one of the "
             "benchmark's hard pipelines (upscaled, denoised, low-light, recompressed: generalisation.launder)."
         )
+    if augment.get("harden_real_probability"):
+        note += (
+            f" {augment['harden_real_probability']:.0%} of the real crops (only) went through one of those hard "
+            "pipelines, as hard negatives: processing must not read as generated."
+        )
     return note
 
 

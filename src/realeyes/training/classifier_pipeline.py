@@ -67,6 +67,7 @@ class ClassifierTrainSettings(TrainSettings):
     hold_out: tuple[str, ...] = setting((), "Leave generators with this name prefix out of training.")
     launder: float = setting(0.0, "Share of crops laundered first.")
     harden: float = setting(0.0, "Share of crops through a hard pipeline.")
+    harden_real: float = setting(0.0, "Share of real crops only through a hard pipeline (hard real negatives).")
     hold_out_sources: tuple[str, ...] = setting(
         (),
         "Leave this training source out, then score it as the benchmark does (the figure to choose recipes on).",
@@ -93,7 +94,11 @@ def train(settings: ClassifierTrainSettings) -> dict[str, Any]:
         threads=settings.threads,
         hold_out=settings.hold_out,
         hold_out_sources=settings.hold_out_sources,
-        augment=AugmentConfig(launder_probability=settings.launder, harden_probability=settings.harden),
+        augment=AugmentConfig(
+            launder_probability=settings.launder,
+            harden_probability=settings.harden,
+            harden_real_probability=settings.harden_real,
+        ),
     )
     output = settings.workdir / "classifier.pt"
     history = train_classifier(settings.workdir / "manifest.csv", output, config, settings.resume)

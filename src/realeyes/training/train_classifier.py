@@ -121,7 +121,7 @@ def train(manifest: Path, output: Path, config: TrainConfig, resume: bool = Fals
 
     def batch_loss() -> torch.Tensor:
         labels = [index % 2 for index in range(config.batch_size)]
-        crops = [augment(sampler.draw(label).rgb, config.augment, rng) for label in labels]
+        crops = [augment(sampler.draw(label).rgb, config.augment, rng, real=label == 0) for label in labels]
         logits = model(to_tensor(crops)).squeeze(1)
         return functional.binary_cross_entropy_with_logits(logits, torch.tensor(labels, dtype=torch.float32))
 
