@@ -191,12 +191,9 @@ def test_retrain_component_mounts_models_read_only(tmp_path: Path) -> None:
     for name in ("realeyes-api", "realeyes-worker", "realeyes-drift-check"):
         mounts = {m["mountPath"]: m for c in specs[name]["containers"] for m in c["volumeMounts"]}
         assert mounts["/app/models"]["readOnly"] is True, name
-    assert specs["realeyes-retrain"]["containers"][0]["command"][:4] == [
-        "realeyes",
-        "retrain",
-        "--workdir",
-        "/tmp/retrain",
-    ]
+    command = specs["realeyes-retrain"]["containers"][0]["command"]
+    assert command[:4] == ["realeyes", "retrain", "--workdir", "/tmp/retrain"]
+    assert_retrain_settings_exist([arg.removeprefix("--set=") for arg in command if arg.startswith("--set=")])
     result = run(checkov(), "-f", str(rendered), "--framework", "kubernetes", "--compact", "--quiet", "--skip-download")
     assert result.returncode == 0, explain(result)
 
@@ -206,3 +203,14 @@ def test_drift_cronjob_runs_the_drift_check(overlay: Path) -> None:
     job = cronjob["spec"]["jobTemplate"]["spec"]
     assert job["template"]["spec"]["containers"][0]["command"] == ["realeyes", "drift", "check"]
     assert job["backoffLimit"] == 0  # a non-zero exit means drift: not a crash to retry
+
+
+def assert_retrain_settings_exist(assignments: list[str]) -> None:
+    """Each STAGE.KEY=VALUE the CronJob passes names a setting of the classifier pipeline's stage."""
+    from realeyes.training.pipeline import create, parse_assignments, settings_fields
+
+    stages = create("classifier").stages
+    assert assignments
+    for key in parse_assignments(tuple(assignments)):
+        stage, _, name = key.partition(".")
+        assert name in {f.name for f, _ in settings_fields(stages[stage].settings)}, key
