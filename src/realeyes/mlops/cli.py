@@ -108,7 +108,7 @@ def retrain_command(
         samples = feedback_samples(*_service_store()) if feedback and takes_feedback else []
         config = RetrainConfig(task, workdir, Settings().models_dir, settings, samples, min_gain, version)
         decision = retrain(config)
-    except (PipelineError, FileExistsError) as exc:
+    except (ValueError, FileExistsError) as exc:  # PipelineError is a ValueError
         raise click.UsageError(str(exc)) from exc
     click.echo(json.dumps(decision, indent=2))
 

@@ -110,9 +110,9 @@ def retrain(config: RetrainConfig) -> dict[str, Any]:
     version = config.version or next_version(registry, config.task)
     candidate = config.workdir / "candidate" / f"{config.task}-{version}"
     run = stage_settings(pipeline, config, version, candidate)
-    for name, settings in run.items():
-        pipeline.stages[name].run(settings)
-    name = json.loads((candidate / "card.json").read_text())["name"]
+    for stage, settings in run.items():
+        pipeline.stages[stage].run(settings)
+    bundle_name = json.loads((candidate / "card.json").read_text())["name"]
 
     candidate_figure = pipeline.held_out_figure(candidate, run)
     try:
@@ -124,7 +124,7 @@ def retrain(config: RetrainConfig) -> dict[str, Any]:
     used_feedback = len(config.feedback) if pipeline.feedback_setting else 0
     decision: dict[str, Any] = {
         "task": config.task,
-        "candidate": f"{name}-{version}",
+        "candidate": f"{bundle_name}-{version}",
         "promoted_before": None if promoted_dir is None else promoted_dir.name,
         "figure": pipeline.figure_name,
         "data": candidate_figure.data,
