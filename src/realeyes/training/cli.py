@@ -11,6 +11,9 @@ import click
 
 from realeyes.training.pipeline_cli import model, options_command, pipeline_group
 
+# The other pipelines' older command groups (`realeyes localizer train ...`), by task.
+PER_PIPELINE_GROUPS = {"localizer": "localizer", "face-forgery": "faces", "surprisal": "surprisal"}
+
 
 def pipeline_commands() -> list[click.Command]:
     """Every pipeline command for the main CLI."""
@@ -19,10 +22,6 @@ def pipeline_commands() -> list[click.Command]:
     classifier = [options_command("classifier", stage) for stage in ("train", "export", "evaluate")]
     groups = [pipeline_group(task, name) for task, name in PER_PIPELINE_GROUPS.items()]
     return [model, data, *classifier, *groups, models]
-
-
-# The other pipelines' older command groups (`realeyes localizer train ...`), by task.
-PER_PIPELINE_GROUPS = {"localizer": "localizer", "face-forgery": "faces", "surprisal": "surprisal"}
 
 
 @click.group("models")

@@ -99,14 +99,14 @@ def export(settings: ExportSettings) -> Path:
     require_training_extra()
     from realeyes.training import tracking
     from realeyes.training.localizer.build import NAME, build_localizer_bundle
-    from realeyes.training.localizer.real_forgeries import COVERAGE
+    from realeyes.training.localizer.real_forgeries import has_coverage
 
     workdir = settings.workdir
     history = workdir / "localizer.history.json"
     minutes = json.loads(history.read_text())["minutes"] if history.is_file() else None
     folder = settings.out or DEFAULT_MODELS_DIR / "localizer" / f"{NAME}-{settings.version}"
     tolerance = settings.int8_tolerance if settings.int8 else None
-    real = settings.shared if (settings.shared / COVERAGE / "pairs.csv").is_file() else None
+    real = settings.shared if has_coverage(settings.shared) else None
     if real is None:
         log.warning("no real forgeries under %s: the card reports synthetic edits only", settings.shared)
     sweep = not settings.no_sweep
@@ -179,9 +179,9 @@ def real_validation_f1(bundle: Path, run: Mapping[str, Any]) -> Figure:
 
 
 def _require_coverage(shared: Path) -> None:
-    from realeyes.training.localizer.real_forgeries import COVERAGE
+    from realeyes.training.localizer.real_forgeries import has_coverage
 
-    if not (shared / COVERAGE / "pairs.csv").is_file():
+    if not has_coverage(shared):
         raise PipelineError(f"no real forgeries under {shared}: give --shared")
 
 

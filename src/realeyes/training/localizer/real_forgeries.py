@@ -46,10 +46,14 @@ def part_of(pair_id: int) -> str:
     return "val" if pair_id % 2 else "test"
 
 
+def has_coverage(shared: Path) -> bool:
+    return (shared / COVERAGE / "pairs.csv").is_file()
+
+
 def read_coverage(shared: Path, part: str) -> list[FixedImage]:
     """The forged images with a usable mask and the authentic originals of one part; raises when absent."""
     root = shared / COVERAGE
-    if not (root / "pairs.csv").is_file():
+    if not has_coverage(shared):
         raise FileNotFoundError(f"no COVERAGE set at {root} (expected pairs.csv)")
     images = []
     with (root / "pairs.csv").open(newline="") as handle:
