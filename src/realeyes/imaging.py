@@ -40,11 +40,9 @@ def robust_unit(values: np.ndarray, high_percentile: float = 99.5) -> np.ndarray
     return np.clip(values / top, 0.0, 1.0).astype(np.float32)
 
 
-def map_to_png(values: np.ndarray, size: tuple[int, int] | None = None) -> bytes:
-    """Encode a [0, 1] map as 8-bit greyscale PNG (255 = most suspicious), optionally resized to (width, height)."""
+def map_to_png(values: np.ndarray) -> bytes:
+    """Encode a [0, 1] map as 8-bit greyscale PNG (255 = most suspicious)."""
     gray: np.ndarray = np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    if size is not None and (gray.shape[1], gray.shape[0]) != size:
-        gray = np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR))
     buffer = io.BytesIO()
     Image.fromarray(gray).save(buffer, format="PNG", compress_level=1)  # 10x faster than the default, ~20% larger
     return buffer.getvalue()

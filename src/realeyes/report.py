@@ -14,9 +14,12 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
-def verdict_record(path: str, verdict: Verdict, maps: dict[str, str] | None = None) -> dict[str, Any]:
-    """A successful scan: the verdict's fields plus the path, `error: null` and any map files written."""
-    return {"path": path, **verdict.to_dict(), "maps": maps or {}, "error": None}
+def verdict_record(
+    path: str, verdict: Verdict, maps: dict[str, str] | None = None, frames: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A successful scan: the verdict's fields plus the path, `error: null` and any map and key-frame files
+    written."""
+    return {"path": path, **verdict.to_dict(), "maps": maps or {}, "frames": frames or {}, "error": None}
 
 
 def error_record(path: str, code: str, message: str, threshold: float) -> dict[str, Any]:
@@ -32,7 +35,9 @@ def error_record(path: str, code: str, message: str, threshold: float) -> dict[s
         "notes": [],
         "versions": {},
         "elapsed_ms": None,
+        "timeline": None,
         "maps": {},
+        "frames": {},
         "error": {"code": code, "message": message},
     }
 

@@ -14,8 +14,8 @@ from typing import Any
 from realeyes.config import Settings
 from realeyes.engine import Engine
 from realeyes.errors import RealEyesError
-from realeyes.imaging import map_to_png
 from realeyes.media import sniff_format
+from realeyes.pictures import render
 from realeyes.report import error_record, terminal_safe, verdict_record
 from realeyes.verdict import Verdict
 
@@ -123,8 +123,9 @@ def _scan_one(job: tuple[str, str]) -> dict[str, Any]:
         raise RuntimeError("_init_worker must run before _scan_one")
     try:
         verdict = _engine.analyze(path)
-        maps = _save_maps(verdict, _options.maps_dir, stem) if _options.maps_dir else {}
-        return verdict_record(path, verdict, maps)
+        directory, max_side = _options.maps_dir, _options.settings.map_max_side
+        maps, frames = _save_pictures(verdict, directory, max_side, stem) if directory else ({}, {})
+        return verdict_record(path, verdict, maps, frames)
     except RealEyesError as exc:
         return error_record(path, exc.code, str(exc), _engine.thresholds.ai_generated)
     except Exception as exc:  # a bug or resource failure must not stop a batch: report it for this file
@@ -134,14 +135,18 @@ def _scan_one(job: tuple[str, str]) -> dict[str, Any]:
         return error_record(path, "internal_error", f"{type(exc).__name__}: {exc}", _engine.thresholds.ai_generated)
 
 
-def _save_maps(verdict: Verdict, directory: Path, stem: str) -> dict[str, str]:
-    """Write every map as DIR/<stem>.<map>.png; spatial maps at the image's own resolution."""
+def _save_pictures(
+    verdict: Verdict, directory: Path, max_side: int, stem: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Write every map as DIR/<stem>.<map>.png and a video's key frames as DIR/<stem>.<frame>.jpg, as the API
+    stores them (realeyes.pictures); return the paths written, by map and by frame name."""
     directory.mkdir(parents=True, exist_ok=True)
-    size = (verdict.media["width"], verdict.media["height"]) if verdict.media.get("width") else None
-    written = {}
-    for evidence in verdict.evidence:
-        for name, heatmap in evidence.maps.items():
-            target = directory / f"{stem}.{name}.png"
-            target.write_bytes(map_to_png(heatmap.values, size if heatmap.spatial else None))
-            written[name] = str(target)
-    return written
+    pictures = render(verdict, max_side)
+    maps = {name: _write(directory / f"{stem}.{name}.png", png) for name, png in pictures.maps.items()}
+    frames = {name: _write(directory / f"{stem}.{name}.jpg", jpeg) for name, jpeg in pictures.frames.items()}
+    return maps, frames
+
+
+def _write(target: Path, data: bytes) -> str:
+    target.write_bytes(data)
+    return str(target)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from realeyes.analyzers.base import Evidence
+from realeyes.analyzers.base import Evidence, Timeline
 from realeyes.labels import VerdictLabel
-
-SCHEMA_VERSION = "1"
 
 
 @dataclass
@@ -23,8 +21,14 @@ class Verdict:
     versions: dict[str, str] = field(default_factory=dict)
     elapsed_ms: float = 0.0
 
+    @property
+    def timeline(self) -> Timeline | None:
+        """A video's scores over time (from the one analyzer that reports them), None for other media."""
+        return next((e.timeline for e in self.evidence if e.timeline is not None), None)
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form without the maps (they are written separately as PNGs)."""
+        """JSON-ready form without the maps and key frames (they are written separately as PNG and JPEG files)."""
+        timeline = self.timeline
         return {
             "label": self.label,
             "p_fake": round(self.p_fake, 4),
@@ -35,6 +39,7 @@ class Verdict:
             "notes": self.notes,
             "versions": self.versions,
             "elapsed_ms": round(self.elapsed_ms, 1),
+            "timeline": None if timeline is None else timeline.to_dict(),
         }
 
 

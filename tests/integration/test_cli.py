@@ -96,13 +96,14 @@ def test_glob_patterns_are_expanded(folder: Path) -> None:
     assert code == 0 and [Path(json.loads(line)["path"]).name for line in out.splitlines()] == ["webui.png"]
 
 
-def test_save_maps_writes_greyscale_maps_at_the_image_resolution(folder: Path, tmp_path: Path) -> None:
+def test_save_maps_writes_the_maps_the_api_stores(folder: Path, tmp_path: Path) -> None:
     code, out, _ = run("scan", str(folder / "camera.jpg"), "--jsonl", "--save-maps", str(tmp_path / "maps"))
     record = json.loads(out)
-    assert code == 0 and set(record["maps"]) == {"spectrum", "ela", "noise"}
-    for name in ("ela", "noise"):
+    assert code == 0 and set(record["maps"]) == {"spectrum", "ela", "noise"} and record["frames"] == {}
+    # Each at its analyzer's own resolution (ELA per 8x8 block, noise per 4x4) with the image's aspect ratio.
+    for name, size in (("ela", (50, 37)), ("noise", (100, 75))):
         with Image.open(tmp_path / "maps" / f"camera.{name}.png") as image:
-            assert (image.mode, image.size) == ("L", (400, 300))
+            assert (image.mode, image.size) == ("L", size)
     with Image.open(tmp_path / "maps" / "camera.spectrum.png") as spectrum:
         assert spectrum.mode == "L" and spectrum.size[0] == spectrum.size[1]
 

@@ -19,6 +19,8 @@ from conftest import SHIPPED_MODELS
 from realeyes.config import Settings
 from realeyes.service.auth import create_key
 from realeyes.service.routes.compat_video import frame_samples
+from realeyes.service.schemas import TimelineOut
+from realeyes.service.views import timeline_view
 from service.service_media import jpeg_bytes
 from video.video_media import encode_video
 
@@ -92,16 +94,16 @@ def test_a_short_clip_gets_every_dfd_field_beside_the_seed_fields(client: TestCl
     stored = client.get(f"/v1/analyses/{body['analysis_id']}").json()
     assert stored["media"]["kind"] == "video" and round(stored["p_fake"], 4) == body["score"]
     assert stored["label"] == body["verdict"]
-    timeline = stored_video_details(client, body["analysis_id"])["timeline"]
-    assert [sample["t"] for sample in body["frame_samples"]] == [entry["time"] for entry in timeline]
+    assert [sample["t"] for sample in body["frame_samples"]] == [s["time"] for s in stored["timeline"]["samples"]]
 
 
 def test_with_the_shipped_models_each_sample_carries_its_frames_score(make_client: ClientFactory) -> None:
     client = make_client(engine_settings=Settings(models_dir=SHIPPED_MODELS))
     body = predict_clip(client, encode_video(seconds=2.0, size=(640, 480)))
     details = stored_video_details(client, body["analysis_id"])
+    samples = client.get(f"/v1/analyses/{body['analysis_id']}").json()["timeline"]["samples"]
     # No face in these frames: each sample is the whole frame's classifier score.
-    assert [sample["score"] for sample in body["frame_samples"]] == [e["frame_score"] for e in details["timeline"]]
+    assert [sample["score"] for sample in body["frame_samples"]] == [s["frame_score"] for s in samples]
     assert all(isinstance(sample["score"], float) for sample in body["frame_samples"])
     assert body["version"] == details["models"]["face_forgery"] and body["version"].startswith("realeyes-face-swap-")
     assert details["aggregation"]["source"] == "frames"
@@ -195,3 +197,17 @@ def test_an_images_answer_keeps_its_fields_and_ignores_fps(client: TestClient) -
     assert first.status_code == 200 and set(first.json()) == IMAGE_FIELDS
     again = client.post("/predict?fps=5", files={"file": ("photo.jpg", image, "image/jpeg")})
     assert again.status_code == 200 and again.json() == first.json()  # the stored result: fps is for videos
+
+
+def test_a_result_stored_before_the_timeline_had_its_own_field_still_answers_with_one() -> None:
+    sample = {"time": 0.0, "frame": 0, "frame_score": 0.3, "faces": []}
+    details = {
+        "meta": {"sampled_frames": 1},
+        "timeline": [sample],
+        "suspicious_frames": [{"time": 0.0, "score": 0.3, "jpeg_base64": "AAAA"}],
+    }
+    view = timeline_view({"evidence": [{"analyzer": "video", "details": details}]}, "/v1/analyses/old")
+    frame = {"name": "frame-1", "time": 0.0, "score": 0.3, "url": "data:image/jpeg;base64,AAAA"}
+    assert view == {"meta": {"sampled_frames": 1}, "samples": [sample], "key_frames": [frame]}
+    assert TimelineOut.model_validate(view).key_frames[0].url.startswith("data:image/jpeg")
+    assert timeline_view({"evidence": [], "timeline": None}, "/v1/analyses/image") is None

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from conftest import SHIPPED_MODELS
 from realeyes import Engine
+from realeyes.analyzers.base import FaceScore, Sample, Timeline
 from realeyes.cli import main
 from realeyes.config import Settings
 from realeyes.video.aggregate import aggregate
@@ -26,22 +27,29 @@ def video_evidence(verdict_dict: dict) -> dict:
 def test_a_video_gets_a_timeline_and_the_dfd_meta_fields() -> None:
     verdict = Engine().analyze(encode_video(seconds=3.0, fps=25)).to_dict()
     evidence = video_evidence(verdict)
-    meta = evidence["details"]["meta"]
+    meta = verdict["timeline"]["meta"]
     assert meta["source_fps"] == 25 and meta["sampling_fps"] == 2.0 and meta["sampling_step_frames"] == 12
     assert meta["sampled_frames"] == 6 and meta["complete"] is True
     assert meta["frames_with_faces"] == 0 and meta["face_detect_rate"] == 0.0  # no faces in these frames
-    assert [entry["time"] for entry in evidence["details"]["timeline"]] == [0.0, 0.52, 1.0, 1.52, 2.0, 2.52]
+    assert [sample["time"] for sample in verdict["timeline"]["samples"]] == [0.0, 0.52, 1.0, 1.52, 2.0, 2.52]
+    assert "timeline" not in evidence and "timeline" not in evidence["details"]  # one place: the verdict's
     assert evidence["score"] is None and "no face-forgery or classifier model" in evidence["summary"]
     assert {e["analyzer"] for e in verdict["evidence"]} == {"c2pa", "video_metadata", "video"}  # no pixel analyzer
 
 
-def test_with_the_shipped_classifier_frames_are_scored() -> None:
+def test_with_the_shipped_classifier_frames_are_scored_and_key_frames_kept_out_of_the_result() -> None:
     verdict = Engine(Settings(models_dir=SHIPPED_MODELS)).analyze(encode_video(seconds=2.0, size=(640, 480)))
-    evidence = video_evidence(verdict.to_dict())
-    assert all(0 <= entry["frame_score"] <= 1 for entry in evidence["details"]["timeline"])
+    record = verdict.to_dict()
+    evidence = video_evidence(record)
+    assert all(0 <= sample["frame_score"] <= 1 for sample in record["timeline"]["samples"])
     assert evidence["score"] is not None and evidence["details"]["aggregation"]["source"] in ("faces", "frames")
-    frames = evidence["details"]["suspicious_frames"]
-    assert 1 <= len(frames) <= 3 and frames[0]["jpeg_base64"]
+    assert verdict.timeline is not None
+    key_frames = verdict.timeline.key_frames
+    assert 1 <= len(key_frames) <= 3 and key_frames[0].pixels.shape == (240, 320, 3)  # 320 px on the long side
+    assert [k.score for k in key_frames] == sorted((k.score for k in key_frames), reverse=True)
+    described = record["timeline"]["key_frames"]
+    assert [k["name"] for k in described] == [f"frame-{rank}" for rank in range(1, len(key_frames) + 1)]
+    assert set(described[0]) == {"name", "time", "score"}  # no pixels in the JSON result
 
 
 def test_scan_cli_reports_a_video(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -50,7 +58,19 @@ def test_scan_cli_reports_a_video(tmp_path) -> None:  # type: ignore[no-untyped-
     result = CliRunner().invoke(main, ["scan", str(clip), "--json"])
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)[0]
-    assert record["media"]["kind"] == "video" and video_evidence(record)["details"]["meta"]["sampled_frames"] == 4
+    assert record["media"]["kind"] == "video" and record["timeline"]["meta"]["sampled_frames"] == 4
+
+
+def test_scan_saves_a_videos_key_frames_beside_the_maps(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(encode_video(seconds=2.0, size=(640, 480)))
+    env = {"REALEYES_MODELS_DIR": str(SHIPPED_MODELS)}
+    result = CliRunner().invoke(main, ["scan", str(clip), "--json", "--save-maps", str(tmp_path / "out")], env=env)
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)[0]
+    names = [frame["name"] for frame in record["timeline"]["key_frames"]]
+    assert names and record["frames"] == {name: str(tmp_path / "out" / f"clip.{name}.jpg") for name in names}
+    assert all((tmp_path / "out" / f"clip.{name}.jpg").read_bytes()[:3] == b"\xff\xd8\xff" for name in names)
 
 
 def test_tracks_follow_a_moving_face_and_split_distant_ones() -> None:
@@ -72,11 +92,8 @@ def test_face_crop_is_square_with_margin_and_pads_at_the_border() -> None:
 
 
 def test_aggregation_speaks_for_the_main_subject_and_lists_everyone() -> None:
-    def entry(faces: list[tuple[int, float, int]], frame_score: float = 0.2) -> dict:
-        return {
-            "frame_score": frame_score,
-            "faces": [{"track": t, "score": s, "box": [0, 0, side, side]} for t, s, side in faces],
-        }
+    def entry(faces: list[tuple[int, float, int]], frame_score: float = 0.2) -> Sample:
+        return Sample(0.0, 0, frame_score, tuple(FaceScore(t, (0, 0, side, side), s) for t, s, side in faces))
 
     # Track 0 is the large face in front; track 1 a small bystander; track 2 was seen once.
     timeline = [
@@ -96,10 +113,7 @@ def test_a_few_odd_frames_do_not_make_a_real_face_look_swapped() -> None:
     real = [0.1] * 8 + [0.95, 0.99]  # eight ordinary frames, two blurred or turned ones the model dislikes
     swapped = [0.9] * 8 + [0.05, 0.1]  # a swap the model misses on two frames
     timeline = [
-        {
-            "frame_score": None,
-            "faces": [{"track": 0, "score": r, "box": [0, 0, 90, 90]}, {"track": 1, "score": s, "box": [0, 0, 80, 80]}],
-        }
+        Sample(0.0, 0, None, (FaceScore(0, (0, 0, 90, 90), r), FaceScore(1, (0, 0, 80, 80), s)))
         for r, s in zip(real, swapped, strict=True)
     ]
     tracks = {track["track"]: track["score"] for track in aggregate(timeline, 0.5).details["tracks"]}
@@ -120,16 +134,24 @@ def test_videos_go_through_jobs_with_progress(make_client) -> None:  # type: ign
     assert status["status"] == "succeeded" and status["progress"]["fraction"] == 1.0
     analysis = client.get(f"/v1/analyses/{status['result']['items'][0]['analysis_id']}").json()
     assert analysis["media"]["kind"] == "video"
-    assert len(video_evidence(analysis)["details"]["timeline"]) == 8
+    assert len(analysis["timeline"]["samples"]) == 8
+    # The key frames are files beside the result, not base64 inside it.
+    assert "base64" not in json.dumps(analysis)
+    frame = analysis["timeline"]["key_frames"][0]
+    served = client.get(frame["url"])
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert frame["url"] == f"/v1/analyses/{analysis['id']}/frames/{frame['name']}.jpg"
+    missing = client.get(f"/v1/analyses/{analysis['id']}/frames/frame-9.jpg")
+    assert missing.status_code == 404 and "frame-1" in missing.json()["error"]["message"]
 
 
 def test_the_face_score_decides_only_with_the_weight_its_card_earned() -> None:
     analyzer = VideoAnalyzer(Settings(models_dir=SHIPPED_MODELS))
     assert analyzer.face_model is not None
-    meta = {"sampled_frames": 10, "frames_with_faces": 10, "complete": True}
-    shipped = analyzer._verdict_evidence(0.9, "faces", {"meta": meta})
+    timeline = Timeline({"sampled_frames": 10, "frames_with_faces": 10, "complete": True}, ())
+    shipped = analyzer._verdict_evidence(0.9, "faces", {}, timeline)
     assert analyzer.face_model.bundle.card["fusion_weight"] == 0.0  # the 8 labelled clips did not earn it one
     assert shipped.weight == 0.0 and "Shown for review only" in shipped.summary
     analyzer.face_model.bundle.card["fusion_weight"] = 1.0  # as a bundle that earned it would carry
-    earned = analyzer._verdict_evidence(0.9, "faces", {"meta": meta})
+    earned = analyzer._verdict_evidence(0.9, "faces", {}, timeline)
     assert earned.weight == 1.0 and earned.label == "manipulated" and "review only" not in earned.summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -30,6 +30,63 @@ class Map:
 
 
 @dataclass(frozen=True)
+class FaceScore:
+    track: int  # the same person across samples
+    box: tuple[int, int, int, int]  # x, y, width, height in frame pixels
+    score: float | None  # the face-forgery probability; None when no face model scored it
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sampled video frame's scores."""
+
+    time: float  # seconds from the start
+    frame: int  # frame number in decode order
+    frame_score: float | None  # the whole-frame classifier's probability
+    faces: tuple[FaceScore, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeyFrame:
+    """A sampled frame shown beside the verdict; its pixels are stored as a JPEG file, not in the result."""
+
+    name: str  # file name without extension, unique within the result
+    time: float
+    score: float
+    pixels: np.ndarray = field(repr=False, compare=False)  # uint8 RGB
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What a video analysis saw over time: the stream's facts, every sample's scores and the key frames."""
+
+    meta: dict[str, Any]
+    samples: tuple[Sample, ...]
+    key_frames: tuple[KeyFrame, ...] = ()
+
+    def without_pixels(self) -> Timeline:
+        """The same timeline with empty key-frame pixels (once they are rendered to files)."""
+        empty = np.zeros((0, 0, 3), np.uint8)
+        return replace(self, key_frames=tuple(replace(key, pixels=empty) for key in self.key_frames))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form without the key frames' pixels."""
+        return {
+            "meta": self.meta,
+            "samples": [
+                {
+                    "time": s.time,
+                    "frame": s.frame,
+                    "frame_score": s.frame_score,
+                    "faces": [{"track": f.track, "box": list(f.box), "score": f.score} for f in s.faces],
+                }
+                for s in self.samples
+            ],
+            "key_frames": [{"name": k.name, "time": k.time, "score": k.score} for k in self.key_frames],
+        }
+
+
+@dataclass(frozen=True)
 class ErrorInfo:
     code: str
     message: str
@@ -43,6 +100,7 @@ class Evidence:
     weight: how strongly fusion should trust the score (0 = display only); fitted fusion may override it.
     label: the verdict this evidence argues for when it has an opinion.
     decisive: provenance strong enough to override pixel evidence (see realeyes.fusion).
+    timeline: a video's scores over time (the video analyzer's).
     """
 
     analyzer: str
@@ -52,6 +110,7 @@ class Evidence:
     summary: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     maps: dict[str, Map] = field(default_factory=dict)
+    timeline: Timeline | None = None
     label: Label | None = None
     decisive: bool = False
     error: ErrorInfo | None = None

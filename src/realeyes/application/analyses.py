@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +26,7 @@ from realeyes.verdict import Verdict
 class Outcome:
     analysis: Analysis
     cached: bool  # identical bytes were analysed before by the same model versions
-    verdict: Verdict | None = None  # set when freshly computed (its maps are stored as PNGs, not kept here)
+    verdict: Verdict | None = None  # set when freshly computed (its maps and key frames are stored as files)
 
 
 class Analyses:
@@ -164,7 +165,7 @@ class Analyses:
             api_key_id=api_key_id,
             owner=owner_of(api_key_id),
         )
-        if not self.files.copy_analysis_files(source.id, copy.id, copy.maps):
+        if not self.files.copy_analysis_files(source.id, copy.id, copy.maps, key_frames(source.result)):
             return None
         winner = self._insert(copy, data)
         return Outcome(winner, cached=True) if winner is not None else Outcome(copy, cached=False)
@@ -172,6 +173,8 @@ class Analyses:
     def _store_pictures(self, analysis_id: str, analysed: Analysed) -> None:
         for name, png in analysed.maps.items():
             self.files.put_map(analysis_id, name, png)
+        for name, frame in analysed.frames.items():
+            self.files.put_frame(analysis_id, name, frame)
         if analysed.thumbnail is not None:
             self.files.put_thumbnail(analysis_id, analysed.thumbnail)
 
@@ -187,6 +190,12 @@ class Analyses:
             uploads.release(session, self.files, [uploads.analysis_holder(analysis_id)])
         self.files.delete_analysis_files(analysis_id)
         return True
+
+
+def key_frames(result: dict[str, Any]) -> list[str]:
+    """The names of a stored result's key frames (results from before key frames were files have none)."""
+    timeline = result.get("timeline") or {}
+    return [frame["name"] for frame in timeline.get("key_frames", [])]
 
 
 def _digest(identity: dict[str, object]) -> str:

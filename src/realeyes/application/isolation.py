@@ -6,8 +6,8 @@ its engine once (models loaded and warmed at start, never per file) and then ana
 overruns its budget the process running it is killed, the caller gets AnalysisTimeout (`analysis_timeout`) and a
 fresh process takes the killed one's place; the other processes, and so the other clients, are not disturbed.
 
-The worker decodes, analyses and renders the pictures (maps as PNG, the thumbnail as JPEG); only those bytes and
-the verdict come back, so large pixel arrays never cross the pipe.
+The worker decodes, analyses and renders the pictures (maps as PNG, a video's key frames and the thumbnail as
+JPEG); only those bytes and the verdict come back, so large pixel arrays never cross the pipe.
 """
 
 from __future__ import annotations
@@ -30,18 +30,19 @@ import numpy as np
 from PIL import Image
 
 from realeyes import progress
+from realeyes.analyzers import Evidence
 from realeyes.application.video_options import VideoOptions, for_video
 from realeyes.config import Settings
 from realeyes.engine import Engine
 from realeyes.errors import AnalysisCrashed, AnalysisTimeout, PoolClosed, RealEyesError
-from realeyes.imaging import fit_within, map_to_png, shrink
+from realeyes.imaging import fit_within
 from realeyes.media import load_media, sniff_format
+from realeyes.pictures import jpeg, render
 from realeyes.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
 THUMBNAIL_SIDE = 256
-DISPLAY_MAP_SIDE = 256  # non-spatial maps (the spectrum) are stored at most this large
 START_TIMEOUT_SECONDS = 120.0  # a worker process imports, builds its engine and warms its models within this
 _SNIFF_BYTES = 512
 
@@ -55,6 +56,7 @@ class Analysed:
     height: int | None
     verdict: Verdict
     maps: dict[str, bytes] = field(default_factory=dict)  # map name -> PNG
+    frames: dict[str, bytes] = field(default_factory=dict)  # a video's key frame name -> JPEG
     thumbnail: bytes | None = None  # JPEG, for media with pixels
 
 
@@ -64,24 +66,21 @@ def analyse_bytes(engine: Engine, data: bytes, video: VideoOptions | None = None
     if video is not None and media.kind == "video":
         engine = for_video(engine, data, video)
     verdict = engine.analyze_media(media)
-    maps: dict[str, bytes] = {}
-    for evidence in verdict.evidence:
-        for name, heatmap in evidence.maps.items():
-            # A spectrum is looked at, not overlaid: a small one encodes four times faster.
-            side = engine.settings.map_max_side if heatmap.spatial else DISPLAY_MAP_SIDE
-            maps[name] = map_to_png(shrink(heatmap.values, side))
+    pictures = render(verdict, engine.settings.map_max_side)
     thumbnail = thumbnail_jpeg(media.rgb) if media.rgb is not None else None
     # The arrays are rendered above; the verdict travels without them.
-    lean = replace(verdict, evidence=[replace(evidence, maps={}) for evidence in verdict.evidence])
-    return Analysed(media.format.name, media.width, media.height, lean, maps, thumbnail)
+    lean = replace(verdict, evidence=[_without_pixels(evidence) for evidence in verdict.evidence])
+    return Analysed(media.format.name, media.width, media.height, lean, pictures.maps, pictures.frames, thumbnail)
+
+
+def _without_pixels(evidence: Evidence) -> Evidence:
+    timeline = evidence.timeline.without_pixels() if evidence.timeline else None
+    return replace(evidence, maps={}, timeline=timeline)
 
 
 def thumbnail_jpeg(rgb: np.ndarray) -> bytes:
     height, width = fit_within(rgb.shape, THUMBNAIL_SIDE)
-    image = Image.fromarray(rgb).resize((width, height), Image.Resampling.BILINEAR)
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=85)
-    return buffer.getvalue()
+    return jpeg(np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.BILINEAR)), quality=85)
 
 
 class AnalysisPool:

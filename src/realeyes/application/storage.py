@@ -1,4 +1,4 @@
-"""Files on disk: uploads content-addressed by SHA-256, and each analysis's maps and thumbnail."""
+"""Files on disk: uploads content-addressed by SHA-256, and each analysis's maps, key frames and thumbnail."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ STORAGE_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 class FileStore:
     def __init__(self, root: Path) -> None:
         self.root = root
-        for folder in ("uploads", "maps", "thumbnails"):
+        for folder in ("uploads", "maps", "frames", "thumbnails"):
             (root / folder).mkdir(parents=True, exist_ok=True)
 
     def upload_path(self, sha256: str) -> Path:
@@ -44,18 +44,26 @@ class FileStore:
     def put_map(self, analysis_id: str, name: str, png: bytes) -> None:
         _atomic_write(self.map_path(analysis_id, name), png)
 
+    def frame_path(self, analysis_id: str, name: str) -> Path:
+        return self.root / "frames" / analysis_id / f"{name}.jpg"
+
+    def put_frame(self, analysis_id: str, name: str, jpeg: bytes) -> None:
+        _atomic_write(self.frame_path(analysis_id, name), jpeg)
+
     def thumbnail_path(self, analysis_id: str) -> Path:
         return self.root / "thumbnails" / f"{analysis_id}.jpg"
 
     def put_thumbnail(self, analysis_id: str, jpeg: bytes) -> None:
         _atomic_write(self.thumbnail_path(analysis_id), jpeg)
 
-    def copy_analysis_files(self, source_id: str, target_id: str, maps: list[str]) -> bool:
-        """Give `target_id` copies of `source_id`'s maps and thumbnail (another owner's record of the same bytes).
-        False, with nothing left behind, when one of the maps is gone."""
+    def copy_analysis_files(self, source_id: str, target_id: str, maps: list[str], frames: list[str]) -> bool:
+        """Give `target_id` copies of `source_id`'s maps, key frames and thumbnail (another owner's record of the
+        same bytes). False, with nothing left behind, when one of the maps or frames is gone."""
         try:
             for name in maps:
                 _atomic_write(self.map_path(target_id, name), self.map_path(source_id, name).read_bytes())
+            for name in frames:
+                _atomic_write(self.frame_path(target_id, name), self.frame_path(source_id, name).read_bytes())
             thumbnail = self.thumbnail_path(source_id)
             if thumbnail.exists():
                 _atomic_write(self.thumbnail_path(target_id), thumbnail.read_bytes())
@@ -69,6 +77,7 @@ class FileStore:
 
     def delete_analysis_files(self, analysis_id: str) -> None:
         shutil.rmtree(self.root / "maps" / analysis_id, ignore_errors=True)
+        shutil.rmtree(self.root / "frames" / analysis_id, ignore_errors=True)
         self.thumbnail_path(analysis_id).unlink(missing_ok=True)
 
     def purge_uploads(self, older_than_days: int) -> int:

@@ -59,6 +59,47 @@ class FeedbackOut(BaseModel):
     reviewed_at: str | None
 
 
+class FaceOut(BaseModel):
+    track: int = Field(description="The same number for the same person across samples.")
+    box: list[int] = Field(description="x, y, width, height in frame pixels.")
+    score: float | None = Field(description="The face-forgery model's probability; null when none scored it.")
+
+
+class SampleOut(BaseModel):
+    time: float = Field(description="Seconds into the video.")
+    frame: int = Field(description="Frame number in decode order.")
+    frame_score: float | None = Field(description="The whole-frame classifier's probability.")
+    faces: list[FaceOut]
+
+
+class KeyFrameOut(BaseModel):
+    name: str
+    time: float
+    score: float = Field(description="The frame's most suspicious score (a face's or the whole frame's).")
+    url: str = Field(description="Its JPEG (320 px); a data: URL in results stored before key frames were files.")
+
+
+class VideoMetaOut(Open):
+    duration_s: float | None = None
+    source_fps: float | None = None
+    total_frames: int | None = None
+    sampling_fps: float | None = None
+    sampling_step_frames: int | None = None
+    sampled_frames: int | None = None
+    frames_with_faces: int | None = None
+    face_detect_rate: float | None = None
+    analysed_until_s: float | None = None
+    complete: bool | None = Field(None, description="False when decoding stopped early (a damaged file).")
+
+
+class TimelineOut(BaseModel):
+    """What a video analysis saw over time (docs/OUTPUT.md, "Video")."""
+
+    meta: VideoMetaOut
+    samples: list[SampleOut]
+    key_frames: list[KeyFrameOut] = Field(description="The most suspicious sampled frames, most suspicious first.")
+
+
 class AnalysisOut(Open):
     """One analysis: the scan record of docs/OUTPUT.md plus where its files are and what people said about it."""
 
@@ -77,6 +118,7 @@ class AnalysisOut(Open):
     notes: list[str] = Field(default_factory=list)
     versions: dict[str, str] = Field(default_factory=dict, description="realeyes and each analyzer's version.")
     elapsed_ms: float | None = None
+    timeline: TimelineOut | None = Field(description="A video's scores over time; null for other media.")
     maps: dict[str, str] = Field(description="Map name -> URL of its greyscale PNG (255 = most suspicious).")
     image_url: str
     thumbnail_url: str

@@ -25,11 +25,38 @@ def analysis_view(analysis: Analysis, cached: bool, feedback: list[Feedback] | N
         "bytes": analysis.size_bytes,
         "cached": cached,
         **analysis.result,
+        "timeline": timeline_view(analysis.result, base),
         "maps": {name: f"{base}/maps/{name}.png" for name in analysis.maps},
         "image_url": f"{base}/image",
         "thumbnail_url": f"{base}/thumbnail.jpg",
         "feedback": [feedback_view(item) for item in feedback or []],
     }
+
+
+def timeline_view(result: dict[str, Any], base: str) -> dict[str, Any] | None:
+    """A video result's timeline with each key frame's URL; None for other media."""
+    timeline = result.get("timeline")
+    if timeline is None:
+        return _legacy_timeline(result)
+    frames = [{**frame, "url": f"{base}/frames/{frame['name']}.jpg"} for frame in timeline["key_frames"]]
+    return {**timeline, "key_frames": frames}
+
+
+def _legacy_timeline(result: dict[str, Any]) -> dict[str, Any] | None:
+    """The timeline of a result stored before it had its own field (inside the video evidence's details, key
+    frames inline as base64 JPEG): the same shape, its frames as data: URLs."""
+    details = next(
+        (e["details"] for e in result.get("evidence", []) if e["analyzer"] == "video" and "timeline" in e["details"]),
+        None,
+    )
+    if details is None:
+        return None
+    frames = [
+        {"name": f"frame-{rank}", "time": frame["time"], "score": frame["score"],
+         "url": f"data:image/jpeg;base64,{frame['jpeg_base64']}"}
+        for rank, frame in enumerate(details.get("suspicious_frames", []), start=1)
+    ]  # fmt: skip
+    return {"meta": details["meta"], "samples": details["timeline"], "key_frames": frames}
 
 
 def analysis_summary(analysis: Analysis) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from realeyes.analyzers.base import Sample
+
 TRIM = 0.2  # share of a track's scores left out at each end
 MIN_HITS = 2
 
@@ -36,14 +38,14 @@ def trimmed_mean(values: list[float], trim: float = TRIM) -> float:
     return float(np.mean(ordered[cut : len(ordered) - cut]))
 
 
-def aggregate(timeline: list[dict[str, Any]], face_threshold: float | None) -> Aggregate:
+def aggregate(samples: list[Sample], face_threshold: float | None) -> Aggregate:
     per_track: dict[int, list[float]] = {}
     area: dict[int, int] = {}
-    for entry in timeline:
-        for face in entry["faces"]:
-            if face["score"] is not None:
-                per_track.setdefault(face["track"], []).append(face["score"])
-                area[face["track"]] = area.get(face["track"], 0) + face["box"][2] * face["box"][3]
+    for sample in samples:
+        for face in sample.faces:
+            if face.score is not None:
+                per_track.setdefault(face.track, []).append(face.score)
+                area[face.track] = area.get(face.track, 0) + face.box[2] * face.box[3]
     total_area = sum(area.values()) or 1
     tracks = [
         {
@@ -56,11 +58,11 @@ def aggregate(timeline: list[dict[str, Any]], face_threshold: float | None) -> A
         for track, scores in sorted(per_track.items())
     ]
     persistent = [track for track in tracks if track["frames"] >= MIN_HITS]
-    frame_scores = [entry["frame_score"] for entry in timeline if entry["frame_score"] is not None]
+    frame_scores = [sample.frame_score for sample in samples if sample.frame_score is not None]
     over = None
-    if face_threshold is not None and timeline:
-        flagged = sum(any((f["score"] or 0.0) >= face_threshold for f in entry["faces"]) for entry in timeline)
-        over = round(flagged / len(timeline), 4)
+    if face_threshold is not None and samples:
+        flagged = sum(any((f.score or 0.0) >= face_threshold for f in sample.faces) for sample in samples)
+        over = round(flagged / len(samples), 4)
     details = {
         "method": f"the main subject's (of the tracks seen in >= {MIN_HITS} samples, the largest summed face area) "
         f"{TRIM:.0%}-trimmed mean of its face-forgery probabilities; without faces, the trimmed mean of whole-frame "

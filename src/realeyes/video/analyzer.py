@@ -3,18 +3,15 @@ and each frame with the image classifier, and aggregates them into a video score
 
 from __future__ import annotations
 
-import base64
-import io
 import logging
 from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from realeyes import progress
 from realeyes.analyzers._registry import register
-from realeyes.analyzers.base import Analyzer, Evidence
+from realeyes.analyzers.base import Analyzer, Evidence, FaceScore, KeyFrame, Sample, Timeline
 from realeyes.analyzers.classifier import ClassifierAnalyzer
 from realeyes.config import Settings
 from realeyes.errors import ModelUnavailable
@@ -56,60 +53,56 @@ class VideoAnalyzer(Analyzer):
         info = probe(media.data, settings.video_max_seconds, settings.max_pixels)
         expected = _expected_samples(info, settings.video_fps, settings.video_max_frames)
         tracker = FaceTracker()
-        timeline: list[dict[str, Any]] = []
+        samples: list[Sample] = []
         keep: list[tuple[float, float, np.ndarray]] = []  # (score, time, small frame) of the most suspicious
-        for sample, frame in enumerate(sample_frames(media.data, settings.video_fps, settings.video_max_frames)):
-            entry = self._frame_entry(sample, frame.index, frame.time, frame.rgb, tracker)
-            timeline.append(entry)
-            suspicion = max([f["score"] or 0.0 for f in entry["faces"]] + [entry["frame_score"] or 0.0])
+        for number, frame in enumerate(sample_frames(media.data, settings.video_fps, settings.video_max_frames)):
+            sample = self._sample(number, frame.index, frame.time, frame.rgb, tracker)
+            samples.append(sample)
+            suspicion = max([f.score or 0.0 for f in sample.faces] + [sample.frame_score or 0.0])
             if len(keep) < SUSPICIOUS_FRAMES or suspicion > keep[-1][0]:  # thumbnails only for the kept frames
                 keep = _keep_top(keep, (suspicion, frame.time, _small(frame.rgb)))
-            progress.report((sample + 1) / expected if expected else 0.0)
-        if not timeline:
-            return self.evidence(summary="No frame of the video could be decoded.", details={"meta": info.describe()})
+            progress.report((number + 1) / expected if expected else 0.0)
+        if not samples:
+            empty = Timeline(info.describe(), ())
+            return self.evidence(summary="No frame of the video could be decoded.", timeline=empty)
         face_threshold = self.face_model.threshold if self.face_model else None
-        result = aggregate(timeline, face_threshold)
+        result = aggregate(samples, face_threshold)
         details = {
-            "meta": _meta(info, timeline, settings.video_fps),
             "models": {
                 "face_forgery": self.face_model.version if self.face_model else None,
                 "frame_classifier": self.classifier.model_version if self.classifier else None,
             },
             "aggregation": {"source": result.source, **result.details},
-            "timeline": timeline,
-            "suspicious_frames": [
-                {"time": round(t, 3), "score": round(score, 4), "jpeg_base64": _jpeg_base64(rgb)}
-                for score, t, rgb in sorted(keep, key=lambda item: -item[0])
-            ],
         }
-        return self._verdict_evidence(result.score, result.source, details)
+        key_frames = tuple(
+            KeyFrame(f"frame-{rank}", round(t, 3), round(score, 4), rgb)
+            for rank, (score, t, rgb) in enumerate(sorted(keep, key=lambda item: -item[0]), start=1)
+        )
+        timeline = Timeline(_meta(info, samples, settings.video_fps), tuple(samples), key_frames)
+        return self._verdict_evidence(result.score, result.source, details, timeline)
 
-    def _frame_entry(
-        self, sample: int, index: int, time: float, rgb: np.ndarray, tracker: FaceTracker
-    ) -> dict[str, Any]:
+    def _sample(self, number: int, index: int, time: float, rgb: np.ndarray, tracker: FaceTracker) -> Sample:
         boxes = detect_faces(rgb)[:MAX_FACES_PER_FRAME] if self.face_model is not None else []
-        track_ids = tracker.update(sample, boxes)
+        track_ids = tracker.update(number, boxes)
         scores: list[float | None] = [None] * len(boxes)
         if self.face_model is not None and boxes:
             model = self.face_model
             crops = [face_crop(rgb, box, model.crop, model.margin) for box in boxes]
-            scores = [float(p) for p in model.probabilities(crops)]
+            scores = [round(float(p), 4) for p in model.probabilities(crops)]
         frame_score = None
         if self.classifier is not None:
             logits = self.classifier.crop_logits(rgb)
             frame_score = None if logits is None else round(self.classifier.probability(logits), 4)
-        return {
-            "time": round(time, 3),
-            "frame": index,
-            "frame_score": frame_score,
-            "faces": [
-                {"track": track, "box": box.as_list(), "score": None if score is None else round(score, 4)}
-                for track, box, score in zip(track_ids, boxes, scores, strict=True)
-            ],
-        }
+        faces = tuple(
+            FaceScore(track, (box.x, box.y, box.width, box.height), score)
+            for track, box, score in zip(track_ids, boxes, scores, strict=True)
+        )
+        return Sample(round(time, 3), index, frame_score, faces)
 
-    def _verdict_evidence(self, score: float | None, source: str, details: dict[str, Any]) -> Evidence:
-        meta = details["meta"]
+    def _verdict_evidence(
+        self, score: float | None, source: str, details: dict[str, Any], timeline: Timeline
+    ) -> Evidence:
+        meta = timeline.meta
         seen = f"{meta['sampled_frames']} frames sampled, faces in {meta['frames_with_faces']}"
         if not meta["complete"]:
             seen += f"; decoding stopped at {meta['analysed_until_s']:.1f} s of {meta['duration_s']:.1f} s"
@@ -119,7 +112,7 @@ class VideoAnalyzer(Analyzer):
                 if not (self.face_model or self.classifier)
                 else "no frame could be scored"
             )
-            return self.evidence(summary=f"Video decoded ({seen}) but {lacking}.", details=details)
+            return self.evidence(summary=f"Video decoded ({seen}) but {lacking}.", details=details, timeline=timeline)
         if source == "faces":
             summary = f"The face-forgery model gives {score:.0%} to the main face, over its frames ({seen})."
             label = "manipulated"
@@ -136,7 +129,9 @@ class VideoAnalyzer(Analyzer):
             summary = f"{why.capitalize()} ({seen}); the image classifier gives {score:.0%} over the frames."
             label = "ai-generated"
             weight = 0.5  # an image model on compressed video frames: weaker than on photos
-        return self.evidence(score=float(score), weight=weight, label=label, summary=summary, details=details)
+        return self.evidence(
+            score=float(score), weight=weight, label=label, summary=summary, details=details, timeline=timeline
+        )
 
 
 def _face_model(settings: Settings) -> FaceForgeryModel:
@@ -156,8 +151,8 @@ def _expected_samples(info: VideoInfo, fps: float, max_frames: int) -> int:
     return min(max_frames, int(info.duration * fps) + 1) if info.duration else 0
 
 
-def _meta(info: VideoInfo, timeline: list[dict[str, Any]], fps: float) -> dict[str, Any]:
-    with_faces = sum(bool(entry["faces"]) for entry in timeline)
+def _meta(info: VideoInfo, samples: list[Sample], fps: float) -> dict[str, Any]:
+    with_faces = sum(bool(sample.faces) for sample in samples)
     step = round(info.fps / fps) if info.fps else None
     return {
         **info.describe(),
@@ -165,12 +160,12 @@ def _meta(info: VideoInfo, timeline: list[dict[str, Any]], fps: float) -> dict[s
         "total_frames": info.frames,
         "sampling_fps": fps,
         "sampling_step_frames": step,
-        "sampled_frames": len(timeline),
+        "sampled_frames": len(samples),
         "frames_with_faces": with_faces,
-        "face_detect_rate": round(with_faces / len(timeline), 4),
-        "analysed_until_s": timeline[-1]["time"],
+        "face_detect_rate": round(with_faces / len(samples), 4),
+        "analysed_until_s": samples[-1].time,
         # Decoding stopped early (a truncated or damaged file): the verdict covers only what was read.
-        "complete": info.duration is None or timeline[-1]["time"] >= info.duration - 2.0 / fps,
+        "complete": info.duration is None or samples[-1].time >= info.duration - 2.0 / fps,
     }
 
 
@@ -183,9 +178,3 @@ def _keep_top(
     kept: list[tuple[float, float, np.ndarray]], item: tuple[float, float, np.ndarray]
 ) -> list[tuple[float, float, np.ndarray]]:
     return sorted([*kept, item], key=lambda entry: -entry[0])[:SUSPICIOUS_FRAMES]
-
-
-def _jpeg_base64(rgb: np.ndarray) -> str:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="JPEG", quality=80)
-    return base64.b64encode(buffer.getvalue()).decode()

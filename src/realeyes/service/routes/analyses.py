@@ -1,4 +1,4 @@
-"""/v1/analyses: analyse an upload, read, list, delete, maps, original, thumbnail, feedback."""
+"""/v1/analyses: analyse an upload, read, list, delete, maps, key frames, original, thumbnail, feedback."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
+from realeyes.application.analyses import key_frames
 from realeyes.labels import EvidenceLabel, VerdictLabel
 from realeyes.media import sniff_format
 from realeyes.service.auth import Principal
@@ -128,6 +129,15 @@ def get_map(state: State, caller: Caller, analysis_id: str, name: str) -> FileRe
     if not _MAP_NAME.match(name) or name not in analysis.maps:
         raise ApiError(404, "not_found", f"analysis {analysis_id!r} has no map {name!r}; it has {analysis.maps}")
     return FileResponse(state.files.map_path(analysis_id, name), media_type="image/png")
+
+
+@router.get("/{analysis_id}/frames/{name}.jpg", response_class=FileResponse, summary="A video's key frame as JPEG")
+def get_frame(state: State, caller: Caller, analysis_id: str, name: str) -> FileResponse:
+    analysis, _feedback = _load(state, caller, analysis_id)
+    names = key_frames(analysis.result)
+    if not _MAP_NAME.match(name) or name not in names:
+        raise ApiError(404, "not_found", f"analysis {analysis_id!r} has no key frame {name!r}; it has {names}")
+    return FileResponse(state.files.frame_path(analysis_id, name), media_type="image/jpeg")
 
 
 @router.get(

@@ -1,10 +1,10 @@
 """POST /predict for a short video: the earlier DFD service's contract, served from a stored analysis.
 
 The video is analysed like any other upload (Analyses.analyze, in an analysis slot), sampled at the request's
-`fps`; its answer's DFD fields (frame_samples, version, latency_ms, meta) are read from the `video` analyzer's
-evidence. Videos over REALEYES_PREDICT_VIDEO_MAX_BYTES or REALEYES_PREDICT_VIDEO_MAX_SECONDS are refused with a
-413 that points to POST /v1/jobs; the duration is read from the container in the analysis worker, before any
-frame is decoded."""
+`fps`; its answer's DFD fields (frame_samples, version, latency_ms, meta) are read from the result's timeline and
+the `video` analyzer's evidence. Videos over REALEYES_PREDICT_VIDEO_MAX_BYTES or REALEYES_PREDICT_VIDEO_MAX_SECONDS
+are refused with a 413 that points to POST /v1/jobs; the duration is read from the container in the analysis
+worker, before any frame is decoded."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from realeyes.errors import VideoTooLong
 from realeyes.service.auth import Principal
 from realeyes.service.errors import ApiError
 from realeyes.service.state import ServiceState
+from realeyes.service.views import timeline_view
 from realeyes.store import Analysis
 
 MIN_FPS, MAX_FPS = 0.1, 10.0  # a sampling rate a client may ask for: 10 per second is 600 frames for a minute
 JOBS_HINT = "send longer ones to POST /v1/jobs (field 'files'), which analyses them and reports progress"
-# DFD's meta names -> the video analyzer's (details.meta).
+# DFD's meta names -> the timeline's (timeline.meta).
 META_NAMES = {
     "src_fps": "source_fps",
     "total_frames": "total_frames",
@@ -58,11 +59,13 @@ def analyse_video(
 
 
 def dfd_fields(analysis: Analysis, latency_ms: float) -> dict[str, Any]:
-    """DFD's fields, from the video analyzer's evidence (empty samples and null meta when it did not run)."""
+    """DFD's fields, from the result's timeline and the video analyzer's evidence (empty samples and null meta
+    when it did not run)."""
     details = video_details(analysis)
-    meta = details.get("meta", {})
+    timeline = timeline_view(analysis.result, "") or {"meta": {}, "samples": []}
+    meta = timeline["meta"]
     return {
-        "frame_samples": frame_samples(details.get("timeline", [])),
+        "frame_samples": frame_samples(timeline["samples"]),
         "version": details.get("models", {}).get("face_forgery") or _release(analysis),
         "latency_ms": round(latency_ms),
         "meta": {dfd_name: meta.get(name) for dfd_name, name in META_NAMES.items()},
@@ -70,7 +73,8 @@ def dfd_fields(analysis: Analysis, latency_ms: float) -> dict[str, Any]:
 
 
 def frame_samples(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One {t, score} per sampled frame: the most suspicious face's score, else the whole frame's, else null."""
+    """One {t, score} per sample of the timeline: the most suspicious face's score, else the whole frame's, else
+    null."""
     samples = []
     for entry in timeline:
         faces = [face["score"] for face in entry["faces"] if face["score"] is not None]

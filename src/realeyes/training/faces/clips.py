@@ -47,19 +47,16 @@ def evaluate_clips(model: FaceForgeryModel, shared: Path, settings: Settings | N
     rows, faces = [], []
     for path, label, source in labelled_clips(shared):
         evidence = analyzer.analyze(load_media(path, analyzer.settings))
-        faces += [
-            (face["score"], label)
-            for entry in evidence.details["timeline"]
-            for face in entry["faces"]
-            if face["score"] is not None
-        ]
+        timeline = evidence.timeline
+        samples = timeline.samples if timeline else ()
+        faces += [(face.score, label) for sample in samples for face in sample.faces if face.score is not None]
         rows.append(
             {
                 "clip": f"{source}/{path.name}",
                 "label": label,
                 "score": None if evidence.score is None else round(evidence.score, 4),
                 "source": evidence.details["aggregation"]["source"],
-                "face_detect_rate": evidence.details["meta"]["face_detect_rate"],
+                "face_detect_rate": timeline.meta.get("face_detect_rate") if timeline else None,
             }
         )
     scored = [row for row in rows if row["score"] is not None and row["source"] == "faces"]

@@ -1,7 +1,10 @@
 // The video timeline: face-forgery and whole-frame scores over time as an SVG chart (with a table for screen
 // readers and keyboard users), and the most suspicious frames as thumbnails.
 
+import { loadImage, releaseScope } from './api.js';
 import { $, el, show } from './dom.js';
+
+const SCOPE = 'timeline';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 640;
@@ -14,9 +17,9 @@ function svg(tag, attrs = {}) {
   return node;
 }
 
-function points(timeline) {
+function points(samples) {
   // Per sample: the most suspicious face (null when no face was scored) and the whole-frame score.
-  return timeline.map((entry) => {
+  return samples.map((entry) => {
     const faces = entry.faces.map((face) => face.score).filter((score) => score !== null);
     return { time: entry.time, face: faces.length ? Math.max(...faces) : null, frame: entry.frame_score };
   });
@@ -51,14 +54,23 @@ function percentOrDash(value) {
   return value === null || value === undefined ? '—' : `${Math.round(value * 100)}%`;
 }
 
+function keyFrame(frame) {
+  const caption = `${frame.time.toFixed(1)} s · ${percentOrDash(frame.score)}`;
+  const img = el('img', { alt: `Frame at ${frame.time} s, score ${percentOrDash(frame.score)}` });
+  // Results stored before key frames were files carry them inline as data: URLs.
+  if (frame.url.startsWith('data:')) img.src = frame.url;
+  else loadImage(img, frame.url, SCOPE).catch(() => { img.replaceWith(el('p', { class: 'inline-error' }, 'This frame could not be loaded.')); });
+  return el('figure', {}, img, el('figcaption', { class: 'small' }, caption));
+}
+
 export function renderTimeline(analysis) {
+  releaseScope(SCOPE);
   const section = $('timeline');
-  const video = (analysis.evidence || []).find((e) => e.analyzer === 'video');
-  const details = video?.details;
-  show(section, Boolean(details?.timeline?.length));
-  if (!details?.timeline?.length) return;
-  const meta = details.meta;
-  const samples = points(details.timeline);
+  const timeline = analysis.timeline;
+  show(section, Boolean(timeline?.samples?.length));
+  if (!timeline?.samples?.length) return;
+  const meta = timeline.meta;
+  const samples = points(timeline.samples);
   const duration = meta.duration_s || samples[samples.length - 1].time || 1;
   const facesScored = samples.some((s) => s.face !== null);
   const graphic = chart(samples, duration, analysis.threshold);
@@ -70,9 +82,7 @@ export function renderTimeline(analysis) {
     `faces in ${meta.frames_with_faces} (${Math.round(meta.face_detect_rate * 100)}%)`,
     meta.complete ? null : `decoding stopped at ${meta.analysed_until_s} s`,
   ].filter(Boolean).join(' · ');
-  $('timeline-frames').replaceChildren(...(details.suspicious_frames || []).map((frame) => el('figure', {},
-    el('img', { src: `data:image/jpeg;base64,${frame.jpeg_base64}`, alt: `Frame at ${frame.time} s, score ${percentOrDash(frame.score)}` }),
-    el('figcaption', { class: 'small' }, `${frame.time.toFixed(1)} s · ${percentOrDash(frame.score)}`))));
+  $('timeline-frames').replaceChildren(...timeline.key_frames.map(keyFrame));
   const rows = samples.map((s) => el('tr', {}, el('td', {}, `${s.time.toFixed(2)} s`), el('td', {}, percentOrDash(s.face)),
     el('td', {}, percentOrDash(s.frame))));
   $('timeline-table-body').replaceChildren(...rows);
