@@ -6,10 +6,12 @@ import io
 
 import numpy as np
 import pytest
+import scipy.fft
 from PIL import Image
 
 from realeyes import samples
 from realeyes.analyzers import create
+from realeyes.analyzers.spectrum import power_spectrum
 from realeyes.media import load_media
 
 
@@ -32,6 +34,13 @@ def test_spectrum_finds_a_checkerboard_up_sampling_artifact(base: np.ndarray) ->
     assert artifact.score is not None and clean.score is not None and artifact.score > clean.score
     top = artifact.details["strongest_peaks"][0]
     assert abs(abs(top["fy"]) - 0.5) < 0.01 and abs(abs(top["fx"]) - 0.5) < 0.01
+
+
+@pytest.mark.parametrize("size", [64, 130, 512])
+def test_the_power_spectrum_from_the_half_spectrum_is_the_full_ones(size: int) -> None:
+    tile = np.random.default_rng(size).normal(size=(size, size)).astype(np.float32)
+    full = np.abs(scipy.fft.fft2(tile)) ** 2
+    assert np.allclose(power_spectrum(tile), full, rtol=1e-4, atol=1e-6 * full.max())
 
 
 def test_spectrum_ignores_the_jpeg_block_grid(base: np.ndarray) -> None:
