@@ -18,7 +18,7 @@ from realeyes.cli import main
 from realeyes.config import Settings
 from realeyes.media import load_media
 from realeyes.models import load_bundle
-from realeyes.training.surprisal.build import VALIDATION
+from realeyes.training.surprisal.build import VALIDATION, cheapest_close, coded_pixels
 from realeyes.training.surprisal.train import TRAINING_SOURCES
 
 
@@ -66,3 +66,11 @@ def test_the_coder_trains_through_the_shared_loop_and_exports_a_served_bundle(tm
     photo = samples.jpeg_bytes(samples.photo_like(400, 400, seed=7), quality=90)
     evidence = analyzer.analyze(load_media(photo, Settings()))
     assert evidence.score is not None and 0.0 <= evidence.score <= 1.0
+
+
+def test_the_statistic_is_the_cheapest_to_serve_among_those_tied_for_the_best() -> None:
+    assert coded_pixels([0.0, 0.0, -1.0, 1.0]) == 1 and coded_pixels([-1.0, 1.0, -1.0, 1.0]) == 5  # half; both
+    tied = {"gap, both scales": 0.800, "gap, half resolution": 0.797, "gap, full resolution": 0.765}
+    assert cheapest_close(tied) == "gap, half resolution"  # a 0.003 gain is not worth five times the coding
+    apart = {"gap, both scales": 0.82, "gap, half resolution": 0.79, "gap, full resolution": 0.815}
+    assert cheapest_close(apart) == "gap, full resolution"  # within 0.01 of the best, cheaper than both scales
