@@ -94,8 +94,7 @@ class VideoAnalyzer(Analyzer):
             logits = self.classifier.crop_logits(rgb)
             frame_score = None if logits is None else round(self.classifier.probability(logits), 4)
         faces = tuple(
-            FaceScore(track, (box.x, box.y, box.width, box.height), score)
-            for track, box, score in zip(track_ids, boxes, scores, strict=True)
+            FaceScore(track, box.as_tuple(), score) for track, box, score in zip(track_ids, boxes, scores, strict=True)
         )
         return Sample(round(time, 3), index, frame_score, faces)
 

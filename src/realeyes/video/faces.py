@@ -39,8 +39,8 @@ class Box:
         union = self.area + other.area - overlap
         return overlap / union if union else 0.0
 
-    def as_list(self) -> list[int]:
-        return [self.x, self.y, self.width, self.height]
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return self.x, self.y, self.width, self.height
 
 
 @cache
