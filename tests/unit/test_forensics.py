@@ -11,6 +11,7 @@ from PIL import Image
 
 from realeyes import samples
 from realeyes.analyzers import create
+from realeyes.analyzers.ela import jpeg_round_trip
 from realeyes.analyzers.spectrum import power_spectrum
 from realeyes.media import load_media
 
@@ -41,6 +42,16 @@ def test_the_power_spectrum_from_the_half_spectrum_is_the_full_ones(size: int) -
     tile = np.random.default_rng(size).normal(size=(size, size)).astype(np.float32)
     full = np.abs(scipy.fft.fft2(tile)) ** 2
     assert np.allclose(power_spectrum(tile), full, rtol=1e-4, atol=1e-6 * full.max())
+
+
+@pytest.mark.parametrize(("height", "width"), [(1, 1), (7, 13), (31, 17), (64, 64), (333, 501)])
+def test_the_jpeg_round_trip_gives_pillows_pixels(height: int, width: int) -> None:
+    rgb = samples.photo_like(max(height, 32), max(width, 32), seed=height)[:height, :width]
+    rgb[::3] = np.random.default_rng(width).integers(0, 256, rgb[::3].shape, dtype=np.uint8)  # noise too
+    for quality in (75, 90):
+        buffer = io.BytesIO()
+        Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
+        assert np.array_equal(jpeg_round_trip(rgb, quality), np.asarray(Image.open(buffer).convert("RGB")))
 
 
 def test_spectrum_ignores_the_jpeg_block_grid(base: np.ndarray) -> None:
