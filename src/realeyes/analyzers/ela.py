@@ -63,9 +63,10 @@ def jpeg_round_trip(rgb: np.ndarray, quality: int) -> np.ndarray:
     """The image saved as baseline 4:2:0 JPEG and decoded again: the same pixels as Pillow's round trip in about
     half the time (benchmarks/jpeg_round_trip.py compares them on real photos; a unit test on odd sizes)."""
     ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise ValueError(f"a {rgb.shape} image could not be encoded as JPEG")
-    return np.asarray(cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB))
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else None
+    if decoded is None:
+        raise ValueError(f"a {rgb.shape} image could not be round-tripped through JPEG")
+    return np.asarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB))
 
 
 def _block_means(error: np.ndarray) -> np.ndarray:
