@@ -136,6 +136,16 @@ def test_delete_removes_the_result_and_the_stored_bytes(client: TestClient) -> N
     assert client.delete(f"/v1/analyses/{analysis['id']}").status_code == 404
 
 
+def test_a_map_gone_from_the_file_store_is_a_410_that_says_so(client: TestClient) -> None:
+    analysis = analyse(client, jpeg_bytes(seed=8))
+    state = client.app.state.realeyes  # type: ignore[attr-defined]
+    state.files.map_path(analysis["id"], "ela").unlink()
+    gone = client.get(analysis["maps"]["ela"])
+    assert gone.status_code == 410 and gone.json()["error"]["code"] == "file_missing"
+    assert client.get(analysis["maps"]["noise"]).status_code == 200  # the rest of the record is untouched
+    assert client.get(f"/v1/analyses/{analysis['id']}").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("data", "status", "code"),
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -128,7 +129,7 @@ def get_map(state: State, caller: Caller, analysis_id: str, name: str) -> FileRe
     analysis, _feedback = _load(state, caller, analysis_id)
     if not _MAP_NAME.match(name) or name not in analysis.maps:
         raise ApiError(404, "not_found", f"analysis {analysis_id!r} has no map {name!r}; it has {analysis.maps}")
-    return FileResponse(state.files.map_path(analysis_id, name), media_type="image/png")
+    return _stored(state.files.map_path(analysis_id, name), "image/png")
 
 
 @router.get("/{analysis_id}/frames/{name}.jpg", response_class=FileResponse, summary="A video's key frame as JPEG")
@@ -137,7 +138,15 @@ def get_frame(state: State, caller: Caller, analysis_id: str, name: str) -> File
     names = key_frames(analysis.result)
     if not _MAP_NAME.match(name) or name not in names:
         raise ApiError(404, "not_found", f"analysis {analysis_id!r} has no key frame {name!r}; it has {names}")
-    return FileResponse(state.files.frame_path(analysis_id, name), media_type="image/jpeg")
+    return _stored(state.files.frame_path(analysis_id, name), "image/jpeg")
+
+
+def _stored(path: Path, media_type: str) -> FileResponse:
+    """A picture the record lists; gone from the file store (deleted by hand, a lost volume), it is a 410 that says
+    so, not a failed response."""
+    if not path.is_file():
+        raise ApiError(410, "file_missing", "this picture is no longer in the file store; the result remains")
+    return FileResponse(path, media_type=media_type)
 
 
 @router.get(
