@@ -35,11 +35,18 @@ def analysis_view(analysis: Analysis, cached: bool, feedback: list[Feedback] | N
 
 def timeline_view(result: dict[str, Any], base: str) -> dict[str, Any] | None:
     """A video result's timeline with each key frame's URL; None for other media."""
-    timeline = result.get("timeline")
+    timeline = stored_timeline(result)
     if timeline is None:
-        return _legacy_timeline(result)
-    frames = [{**frame, "url": f"{base}/frames/{frame['name']}.jpg"} for frame in timeline["key_frames"]]
+        return None
+    # Frames of results stored before key frames were files keep their data: URL.
+    frames = [{"url": f"{base}/frames/{frame['name']}.jpg", **frame} for frame in timeline["key_frames"]]
     return {**timeline, "key_frames": frames}
+
+
+def stored_timeline(result: dict[str, Any]) -> dict[str, Any] | None:
+    """A stored result's timeline, whichever version stored it; None for other media."""
+    timeline: dict[str, Any] | None = result.get("timeline")
+    return timeline if timeline is not None else _legacy_timeline(result)
 
 
 def _legacy_timeline(result: dict[str, Any]) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from realeyes.errors import VideoTooLong
 from realeyes.service.auth import Principal
 from realeyes.service.errors import ApiError
 from realeyes.service.state import ServiceState
-from realeyes.service.views import timeline_view
+from realeyes.service.views import stored_timeline
 from realeyes.store import Analysis
 
 MIN_FPS, MAX_FPS = 0.1, 10.0  # a sampling rate a client may ask for: 10 per second is 600 frames for a minute
@@ -62,7 +62,7 @@ def dfd_fields(analysis: Analysis, latency_ms: float) -> dict[str, Any]:
     """DFD's fields, from the result's timeline and the video analyzer's evidence (empty samples and null meta
     when it did not run)."""
     details = video_details(analysis)
-    timeline = timeline_view(analysis.result, "") or {"meta": {}, "samples": []}
+    timeline = stored_timeline(analysis.result) or {"meta": {}, "samples": []}
     meta = timeline["meta"]
     return {
         "frame_samples": frame_samples(timeline["samples"]),
