@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -67,6 +68,47 @@ def test_a_killed_run_resumes_from_its_last_validation(tmp_path: Path) -> None:
     assert again.calls == 4 and fitted.steps == 8
     assert [entry["step"] for entry in fitted.curve] == [2, 4, 6, 8]
     assert again.model.weight.item() != Problem().model.weight.item()  # it carried on from the saved weights
+
+
+class NoisyProblem(Problem):
+    """The same fit on batches drawn at random (a numpy generator picks the points, torch's adds noise)."""
+
+    def __init__(self, stop_at_call: int | None = None) -> None:
+        super().__init__(stop_at_call)
+        self.rng = np.random.default_rng(7)
+        self.drawn: list[float] = []
+
+    def batch_loss(self) -> torch.Tensor:
+        self.calls += 1
+        if self.calls == self.stop_at_call:
+            raise Stop
+        x = torch.from_numpy(self.rng.uniform(-1.0, 1.0, (4, 1)).astype(np.float32)) + 0.01 * torch.randn(4, 1)
+        self.drawn.append(float(x.sum()))
+        return torch.mean((self.model(x) - 2.0 * x) ** 2)
+
+
+def test_a_resumed_run_draws_the_batches_an_uninterrupted_run_would_have_drawn(tmp_path: Path) -> None:
+    whole = NoisyProblem()
+    torch.manual_seed(0)
+    fit(whole.model, whole.optimiser, Config(), whole.batch_loss, whole.validate, tmp_path / "a.pt", False, [whole.rng])
+    killed = NoisyProblem(stop_at_call=6)  # dies during step 6: the last state is step 4's
+    torch.manual_seed(0)
+    with pytest.raises(Stop):
+        fit(
+            killed.model,
+            killed.optimiser,
+            Config(),
+            killed.batch_loss,
+            killed.validate,
+            tmp_path / "b.pt",
+            False,
+            [killed.rng],
+        )
+    again = NoisyProblem()  # a new process: its generators start from the seed again
+    torch.manual_seed(0)
+    fit(again.model, again.optimiser, Config(), again.batch_loss, again.validate, tmp_path / "b.pt", True, [again.rng])
+    assert again.drawn == whole.drawn[4:]  # steps 5-8, not a replay of steps 1-4
+    assert again.model.weight.item() == pytest.approx(whole.model.weight.item(), abs=1e-6)
 
 
 def test_resuming_needs_the_same_settings_and_a_saved_state(tmp_path: Path) -> None:

@@ -2,9 +2,10 @@
 validation every few steps that keeps the best checkpoint, and a last-state checkpoint to resume from.
 
 The best checkpoint (`output`) holds {state_dict, config, step}, what each pipeline's export reads. The last state
-(`output` with suffix `.last.pt`) adds the optimiser, the time spent and the learning curve; `resume=True` carries
-on from it with the same config, so a stopped run loses at most the steps since its last validation. The data
-drawn after a resume differ from those an uninterrupted run would have drawn (the samplers start afresh).
+(`output` with suffix `.last.pt`) adds the optimiser, the time spent, the learning curve and the state of the random
+generators the batches are drawn from (the pipeline's numpy generators and torch's); `resume=True` carries on from
+it with the same config, so a stopped run loses at most the steps since its last validation and then draws the
+batches an uninterrupted run would have drawn, instead of replaying its first ones.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+import numpy as np
 import torch
 
 log = logging.getLogger(__name__)
@@ -74,11 +76,13 @@ def fit(
     validate: Validation,
     output: Path,
     resume: bool = False,
+    generators: Sequence[np.random.Generator] = (),
 ) -> Fitted:
     """Optimise `batch_loss` until the time budget or max_steps, whichever ends first (the schedule follows it,
-    so evaluation pauses and a busy machine do not cut the decay short)."""
+    so evaluation pauses and a busy machine do not cut the decay short). `generators`: every numpy generator
+    `batch_loss` draws from, saved with the last state and restored on resume."""
     fitted = Fitted(steps=0, best=None, minutes=0.0)
-    spent = _resume(model, optimiser, config, output, fitted) if resume else 0.0
+    spent = _resume(model, optimiser, config, output, fitted, generators) if resume else 0.0
     started = time.monotonic() - spent
 
     def progress() -> float:
@@ -101,7 +105,7 @@ def fit(
             if selection is not None and (fitted.best is None or selection > fitted.best):
                 fitted.best = selection
                 _save_best(model, config, fitted.steps, output)
-            _save_last(model, optimiser, config, fitted, time.monotonic() - started, output)
+            _save_last(model, optimiser, config, fitted, time.monotonic() - started, output, generators)
     if fitted.best is None:  # validation could not rank (one class only): keep the last weights rather than none
         log.warning("no validation score; saving the last step")
         _save_best(model, config, fitted.steps, output)
@@ -120,6 +124,7 @@ def _save_last(
     fitted: Fitted,
     seconds: float,
     output: Path,
+    generators: Sequence[np.random.Generator],
 ) -> None:
     state: dict[str, Any] = {
         "state_dict": model.state_dict(),
@@ -129,12 +134,19 @@ def _save_last(
         "seconds": seconds,
         "best": None if fitted.best is None else float(fitted.best),
         "curve": json.loads(json.dumps(fitted.curve)),  # plain floats: numpy ones would not load with weights_only
+        "generators": [g.bit_generator.state for g in generators],  # dicts of ints: they load with weights_only
+        "torch_generator": torch.get_rng_state(),
     }
     _atomic_save(state, last_state_path(output))
 
 
 def _resume(
-    model: torch.nn.Module, optimiser: torch.optim.Optimizer, config: Schedule, output: Path, fitted: Fitted
+    model: torch.nn.Module,
+    optimiser: torch.optim.Optimizer,
+    config: Schedule,
+    output: Path,
+    fitted: Fitted,
+    generators: Sequence[np.random.Generator],
 ) -> float:
     """Load the last state into the model, optimiser and `fitted`; returns the seconds already spent."""
     path = last_state_path(output)
@@ -146,6 +158,13 @@ def _resume(
     model.load_state_dict(state["state_dict"])
     optimiser.load_state_dict(state["optimiser"])
     fitted.steps, fitted.best, fitted.curve = int(state["step"]), state["best"], list(state["curve"])
+    saved = state.get("generators")
+    if saved is None or len(saved) != len(generators):
+        log.warning("%s holds no state for these random generators: the batches start afresh", path)
+    else:
+        for generator, generator_state in zip(generators, saved, strict=True):
+            generator.bit_generator.state = generator_state
+        torch.set_rng_state(state["torch_generator"])
     log.info("resuming at step %d after %.1f minutes", fitted.steps, state["seconds"] / 60)
     return float(state["seconds"])
 

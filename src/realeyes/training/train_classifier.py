@@ -129,7 +129,7 @@ def train(manifest: Path, output: Path, config: TrainConfig, resume: bool = Fals
         auc = roc_auc(val_labels, score_images(model, val_images, config))
         return auc, {"val_auc": auc}
 
-    fitted = fit(model, optimiser, config, batch_loss, validate, output, resume)
+    fitted = fit(model, optimiser, config, batch_loss, validate, output, resume, (sampler.rng, rng))
     history = {
         "steps": fitted.steps,
         "best_val_auc": -1.0 if fitted.best is None else fitted.best,

@@ -188,7 +188,7 @@ def train(
         scores = validate(model, val_images, real_val or [])
         return selection_score(scores), dict(scores)
 
-    fitted = fit(model, optimiser, config, batch_loss, validation, output, resume)
+    fitted = fit(model, optimiser, config, batch_loss, validation, output, resume, (data.rng,))
     history = {
         "steps": fitted.steps,
         "best_selection": round(-1.0 if fitted.best is None else fitted.best, 4),

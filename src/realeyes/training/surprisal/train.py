@@ -91,7 +91,7 @@ def train(shared: Path, workdir: Path, config: CoderConfig, resume: bool = False
         recent.clear()
         return None, figures
 
-    fitted = fit(model, optimiser, config, batch_loss, validate, workdir / CHECKPOINT, resume)
+    fitted = fit(model, optimiser, config, batch_loss, validate, workdir / CHECKPOINT, resume, (rng,))
     history = {"steps": fitted.steps, "minutes": fitted.minutes, "curve": fitted.curve}
     (workdir / CHECKPOINT).with_suffix(".history.json").write_text(json.dumps(history, indent=2))
     return history
