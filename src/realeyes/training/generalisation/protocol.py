@@ -50,6 +50,7 @@ class Table:
     source: np.ndarray
     condition: np.ndarray
     columns: dict[str, np.ndarray] = field(default_factory=dict)
+    _logits: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_rows(cls, rows: Sequence[dict[str, str]]) -> Table:
@@ -66,6 +67,13 @@ class Table:
 
     def sources(self) -> list[str]:
         return sorted(set(self.source.tolist()))
+
+    def logits(self, column: str) -> np.ndarray:
+        """logit of a score column, 0 where the analyzer had no opinion (it then contributes nothing, as in the
+        engine's fusion); computed once, since the fusion is refitted hundreds of times per benchmark."""
+        if column not in self._logits:
+            self._logits[column] = np.array([logit(v) if np.isfinite(v) else 0.0 for v in self.columns[column]])
+        return self._logits[column]
 
 
 @dataclass(frozen=True)
@@ -91,9 +99,7 @@ def fixed(name: str, column: str, seen: frozenset[str] = frozenset()) -> Detecto
 
 
 def _logit_features(table: Table, columns: Sequence[str], rows: np.ndarray) -> np.ndarray:
-    # A missing score (the analyzer had no opinion) contributes nothing, as in the engine's fusion.
-    values = [np.array([logit(v) if np.isfinite(v) else 0.0 for v in table.columns[c][rows]]) for c in columns]
-    return np.stack(values, axis=1)
+    return np.stack([table.logits(c)[rows] for c in columns], axis=1)
 
 
 def fit_fusion_params(table: Table, columns: Sequence[str], mask: np.ndarray) -> tuple[float, np.ndarray]:
