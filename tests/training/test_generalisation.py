@@ -19,7 +19,6 @@ from realeyes.training.generalisation.protocol import (
     Targets,
     calibrate,
     file_feature_baseline,
-    fit_fusion_params,
     fixed,
     fusion,
     out_of_fold,
@@ -149,31 +148,6 @@ def test_rankings_of_a_fitted_detector_come_from_models_without_either_source() 
     table = table_of({"r1": (REAL, [0.1, 0.2]), "r2": (REAL, [0.3]), "g1": (FAKE, [0.9]), "g2": (FAKE, [0.05])})
     wins = rankings(fusion("f", ["score_x"], frozenset()), table, sources, ["laundered"])["laundered"].wins
     assert wins[:2, 0].tolist() == [0.5, 0.5]
-
-
-def two_signal_table(second: str, seed: int = 0) -> Table:
-    """Six sources of 40 images per condition; score_x ranks them well; score_y is either its noisier copy
-    ("copy") or a second view with independent errors ("independent")."""
-    rng = np.random.default_rng(seed)
-    spec = {f"r{i}": (REAL, [0.0] * 40) for i in range(3)} | {f"g{i}": (FAKE, [0.0] * 40) for i in range(3)}
-    table = table_of(spec)
-    truth = np.where(table.label == FAKE, 1.0, -1.0)
-    x = truth + rng.normal(0.0, 1.5, truth.size)
-    y = x + rng.normal(0.0, 1.5, truth.size) if second == "copy" else truth + rng.normal(0.0, 1.5, truth.size)
-    table.columns["score_x"], table.columns["score_y"] = 1 / (1 + np.exp(-x / 4)), 1 / (1 + np.exp(-y / 4))
-    return table
-
-
-def test_the_fusion_leaves_out_an_input_that_does_not_improve_the_ranking_of_unseen_sources() -> None:
-    table = two_signal_table("copy")
-    _, coefficients = fit_fusion_params(table, ["score_x", "score_y"], np.ones(table.label.size, bool))
-    assert coefficients[0] > 0 and coefficients[1] == 0  # y ranks above chance, but adds only noise to x
-
-
-def test_the_fusion_keeps_a_second_view_that_improves_the_ranking_of_unseen_sources() -> None:
-    table = two_signal_table("independent")
-    _, coefficients = fit_fusion_params(table, ["score_x", "score_y"], np.ones(table.label.size, bool))
-    assert coefficients[0] > 0 and coefficients[1] > 0
 
 
 def test_file_feature_baseline_finds_a_size_shortcut_when_there_is_one() -> None:

@@ -34,7 +34,6 @@ Scorer = Callable[["Table", np.ndarray], np.ndarray]
 # platform, or hard (upscaled, denoised, low-light, recompressed) and laundered.
 REAL_CONDITIONS = CONDITIONS
 MIN_INPUT_AUC = 0.55  # fusion inputs ranking their training data worse than this get no weight
-MIN_GAIN = 0.005  # an input joins the fusion only if it raises the fit rows' own out-of-source AUC this much
 
 
 @dataclass(frozen=True)
@@ -107,70 +106,21 @@ def fit_fusion_params(table: Table, columns: Sequence[str], mask: np.ndarray) ->
     """The engine's logistic fusion (bias + non-negative coefficient per analyzer on logit(score)) on `mask`.
 
     An input that does not rank its training rows' laundered images better than MIN_INPUT_AUC gets no weight:
-    a detector that does not beat chance where it is fitted will not beat it on unseen sources either. Of the
-    rest, only those `select_inputs` picks are fitted: an input that ranks above chance can still make the
-    fusion rank worse than its best input alone."""
+    a detector that does not beat chance where it is fitted will not beat it on unseen sources either."""
     laundered = mask & (table.condition == "laundered")
     labels = table.label[laundered]
-    coefficients = np.zeros(len(columns))
-    if len(set(labels.tolist())) < 2:
-        return 0.0, coefficients  # one class only: no opinion
     useful = [
-        i
-        for i, c in enumerate(columns)
-        if (roc_auc(labels, np.nan_to_num(table.columns[c][laundered], nan=0.5)) or 0.0) > MIN_INPUT_AUC
+        (roc_auc(labels, np.nan_to_num(table.columns[c][laundered], nan=0.5)) or 0.0) > MIN_INPUT_AUC for c in columns
     ]
-    chosen = select_inputs(table, columns, useful, mask)
-    if not chosen:
-        return 0.0, coefficients  # nothing that ranks: no opinion
-    bias, fitted = _fit(table, [columns[i] for i in chosen], mask)
-    coefficients[chosen] = fitted
+    coefficients = np.zeros(len(columns))
+    kept = [c for c, keep in zip(columns, useful, strict=True) if keep]
+    if not kept or len(set(labels.tolist())) < 2:
+        return 0.0, coefficients  # nothing that ranks, or one class only: no opinion
+    bias, fitted = fit_logistic(
+        _logit_features(table, kept, mask), table.label[mask].astype(float), weights=balanced_weights(table, mask)
+    )
+    coefficients[np.flatnonzero(useful)] = fitted
     return bias, coefficients
-
-
-def select_inputs(table: Table, columns: Sequence[str], candidates: Sequence[int], mask: np.ndarray) -> list[int]:
-    """Forward selection judged on the fit rows alone: start with the candidate whose fusion ranks the rows'
-    sources best out of source (`out_of_source_auc`), then add the candidate that raises that most, while it
-    raises it by at least MIN_GAIN."""
-    if len(candidates) <= 1:
-        return list(candidates)  # nothing to choose between
-    chosen: list[int] = []
-    remaining = list(candidates)
-    best = -np.inf
-    while remaining:
-        trials = {i: out_of_source_auc(table, [columns[j] for j in (*chosen, i)], mask) for i in remaining}
-        pick = max(remaining, key=lambda i: trials[i])
-        if chosen and trials[pick] < best + MIN_GAIN:
-            break
-        chosen.append(pick)
-        remaining.remove(pick)
-        best = trials[pick]
-    return sorted(chosen)
-
-
-def out_of_source_auc(table: Table, columns: Sequence[str], mask: np.ndarray) -> float:
-    """Mean over the conditions of the AUC of the `mask` rows' scores, each source's rows scored by the fusion of
-    `columns` fitted on the other sources (real photos of a condition against the generated images the protocol
-    compares them with)."""
-    scores = np.full(table.label.shape, np.nan)
-    for source in np.unique(table.source[mask]):
-        train, test = mask & (table.source != source), mask & (table.source == source)
-        if len(set(table.label[train].tolist())) == 2:
-            bias, coefficients = _fit(table, columns, train)
-            scores[test] = bias + _logit_features(table, columns, test) @ coefficients
-    aucs = []
-    for condition in CONDITIONS:
-        real = mask & (table.label == REAL) & (table.condition == condition) & np.isfinite(scores)
-        fake = mask & (table.label == FAKE) & (table.condition == opposite_condition(condition)) & np.isfinite(scores)
-        auc = roc_auc(table.label[real | fake], scores[real | fake])
-        if auc is not None:
-            aucs.append(auc)
-    return float(np.mean(aucs)) if aucs else 0.5
-
-
-def _fit(table: Table, columns: Sequence[str], mask: np.ndarray) -> tuple[float, np.ndarray]:
-    features = _logit_features(table, columns, mask)
-    return fit_logistic(features, table.label[mask].astype(float), weights=balanced_weights(table, mask))
 
 
 def balanced_weights(table: Table, mask: np.ndarray) -> np.ndarray:
