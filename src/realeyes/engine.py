@@ -41,7 +41,7 @@ class Engine:
                 log.warning("analyzer %s unavailable: %s", name, exc)
                 # Results and the API show the reason; where the models live on this host is for the log only.
                 self.unavailable[name] = str(exc).replace(str(self.settings.models_dir), "the models folder")
-        self.fusion = self._fusion_model()
+        self._use_fusion()
         # The analyzers' matrix products are small, and OpenBLAS's idle threads spin after each one: with its
         # default threads a 512 px analysis cost twice its CPU time (docs/BENCHMARKS.md). Process-wide, and set
         # once the analyzers' libraries are loaded; parallelism comes from processes and analyzer threads.
@@ -55,7 +55,7 @@ class Engine:
         """An engine around analyzers built elsewhere (e.g. a candidate model under evaluation)."""
         engine = cls(settings, analyzers=[])
         engine.analyzers = analyzers
-        engine.fusion = engine._fusion_model()
+        engine._use_fusion()
         return engine
 
     def with_video_fps(self, fps: float) -> Engine:
@@ -70,6 +70,12 @@ class Engine:
         for analyzer in variant.analyzers:
             analyzer.settings = settings
         return variant
+
+    def _use_fusion(self) -> None:
+        """Load the fusion and give each analyzer the score its vote needs in it (`Analyzer.vote_threshold`)."""
+        self.fusion = self._fusion_model()
+        for analyzer in self.analyzers:
+            analyzer.vote_threshold = self.fusion.votes.get(analyzer.name)
 
     def _fusion_model(self) -> FusionModel:
         """REALEYES_FUSION_PATH if set, else models/fusion.json (fitted by the generalisation benchmark), else the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -32,3 +33,29 @@ def test_the_image_score_averages_the_highest_share_of_logits() -> None:
     logits[3, 4], logits[5, 6] = 5.0, 3.0
     assert top_mean(logits, 0.01) == pytest.approx(4.0)  # top 2 of 200
     assert top_mean(logits, 0.0001) == pytest.approx(5.0)  # never fewer than one value
+
+
+@pytest.mark.parametrize("vote", [0.0001, 0.9999])
+def test_the_localizer_votes_at_the_score_the_verdict_needs_not_at_its_cards(tmp_path: Path, vote: float) -> None:
+    from conftest import SHIPPED_MODELS
+
+    fusion = tmp_path / "fusion.json"
+    fusion.write_text(json.dumps({"coefficients": {}, "votes": {"localizer": vote}}))
+    settings = Settings(models_dir=SHIPPED_MODELS, fusion_path=fusion)
+    evidence = Engine(settings, analyzers=["localizer"]).analyze(samples.jpeg_bytes(samples.photo_like(96, 96)))
+    localizer = evidence.evidence[0]
+    assert localizer.details["threshold"] == vote  # what the web UI shows beside the mask
+    voted = localizer.score is not None and localizer.score >= vote
+    assert voted == (vote < 0.5)  # the sample photo scores in between
+    assert (localizer.label == "manipulated") == voted and localizer.weight == (1.0 if voted else 0.0)
+    assert ("finds a likely edited region" in localizer.summary) == voted
+
+
+def test_without_a_fusion_vote_the_localizer_keeps_its_cards_threshold(tmp_path: Path) -> None:
+    from conftest import SHIPPED_MODELS
+
+    fusion = tmp_path / "fusion.json"
+    fusion.write_text(json.dumps({"coefficients": {}}))
+    engine = Engine(Settings(models_dir=SHIPPED_MODELS, fusion_path=fusion), analyzers=["localizer"])
+    localizer = engine.analyzers[0]
+    assert isinstance(localizer, LocalizerAnalyzer) and localizer.threshold == localizer.model.threshold

@@ -137,6 +137,9 @@ class Analyzer(ABC):
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
+        # The score this analyzer's vote needs in the verdict (the fusion file's `votes`), set by the engine that
+        # serves it, so that its evidence says what the verdict does; None: its model card's own threshold.
+        self.vote_threshold: float | None = None
 
     @property
     def fusion_path(self) -> Path | None:

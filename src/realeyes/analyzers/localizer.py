@@ -4,7 +4,8 @@ Whole-image inference at native resolution (the model is fully convolutional and
 that resizing erases); an image above the card's pixel budget is first downscaled to it (area averaging), which
 bounds the cost (about 2x that of a 512 px image) at the price of weaker traces in very large photos. The image
 score is the mean of the top 1 % of pixel logits, Platt-calibrated on held-out data at even prior odds; the
-card's threshold lets at most 5 % of authentic validation images through.
+card's threshold lets at most 5 % of authentic validation images through, and the engine replaces it with the
+verdict's calibrated vote where the fusion file sets one.
 
 No localised edit is no evidence of authenticity (a fully generated image has none), so the localizer only votes
 in fusion when its score reaches its threshold; below it, it reports its map with weight 0.
@@ -69,7 +70,9 @@ class LocalizerAnalyzer(Analyzer):
 
     @property
     def threshold(self) -> float:
-        return self.model.threshold
+        """The score at which the localizer votes `manipulated`: the verdict's calibrated vote where the engine
+        serves one (docs/VERDICTS.md), else the card's."""
+        return self.model.threshold if self.vote_threshold is None else self.vote_threshold
 
     def analysed(self, rgb: np.ndarray) -> np.ndarray:
         """The pixels analysed: the image, or its downscale to the pixel budget."""
