@@ -64,7 +64,9 @@ def test_noise_residuals_equal_one_rgb_conv_with_the_luma_folded_in() -> None:
     image = torch.rand(1, 3, 24, 24, generator=torch.Generator().manual_seed(1))
     with torch.inference_mode():
         before = torch.clamp(functional.conv2d(image, rgb_kernels, padding=2) / RESIDUAL_TRUNCATION, -1.0, 1.0)
-        assert torch.allclose(NoiseResiduals()(image), before, atol=1e-5)
+        # Float32 rounding of a 75-term sum (~1e-7), magnified 85x by the 3/255 truncation scale; which of
+        # oneDNN's CPU kernels runs decides the last bits, so 1e-5 failed on some CPUs. A wrong kernel is off by > 0.01.
+        assert torch.allclose(NoiseResiduals()(image), before, atol=1e-4)
 
 
 @pytest.mark.parametrize("stem_stride", [1, 2])
