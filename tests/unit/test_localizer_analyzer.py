@@ -42,8 +42,8 @@ def test_the_localizer_votes_at_the_score_the_verdict_needs_not_at_its_cards(tmp
     fusion = tmp_path / "fusion.json"
     fusion.write_text(json.dumps({"coefficients": {}, "votes": {"localizer": vote}}))
     settings = Settings(models_dir=SHIPPED_MODELS, fusion_path=fusion)
-    evidence = Engine(settings, analyzers=["localizer"]).analyze(samples.jpeg_bytes(samples.photo_like(96, 96)))
-    localizer = evidence.evidence[0]
+    verdict = Engine(settings, analyzers=["localizer"]).analyze(samples.jpeg_bytes(samples.photo_like(96, 96)))
+    localizer = verdict.evidence[0]
     assert localizer.details["threshold"] == vote  # what the web UI shows beside the mask
     voted = localizer.score is not None and localizer.score >= vote
     assert voted == (vote < 0.5)  # the sample photo scores in between
