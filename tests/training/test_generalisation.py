@@ -267,6 +267,23 @@ def test_hardening_augmentation_changes_the_crop_and_keeps_its_shape() -> None:
     assert not np.array_equal(augment(rgb, negatives, np.random.default_rng(0), real=True), plain)
 
 
+def test_hard_real_photos_are_laundered_whole_kept_per_photo_and_never_used_for_fakes() -> None:
+    from realeyes.training.augment import AugmentConfig, HardRealPhotos, augment, decode_jpeg
+
+    rgb = photo(400, 500)
+    config = AugmentConfig(crop=160, launder_probability=1.0, hard_real_share=1.0)
+    photos = HardRealPhotos(per_photo=2)
+    laundered = augment(rgb, AugmentConfig(crop=160, launder_probability=1.0), np.random.default_rng(0))
+    fake = augment(rgb, config, np.random.default_rng(0), real=False, hard_photos=(photos, "a"))
+    assert np.array_equal(fake, laundered) and not photos._variants  # fakes: plain laundering
+    rng = np.random.default_rng(0)
+    crops = [augment(rgb, config, rng, real=True, hard_photos=(photos, "a")) for _ in range(12)]
+    assert all(crop.shape == (160, 160, 3) and crop.dtype == np.uint8 for crop in crops)
+    assert not any(np.array_equal(crop, laundered) for crop in crops)
+    assert len(photos._variants["a"]) == 2  # at most per_photo variants of one photo, then reused
+    assert all(decode_jpeg(data).shape == (512, 512, 3) for data in photos._variants["a"])  # laundered JPEGs
+
+
 def test_the_train_command_offers_exactly_the_sources_that_can_be_scored_held_out() -> None:
     from realeyes.training.classifier_pipeline import ClassifierTrainSettings
     from realeyes.training.pipeline import settings_fields

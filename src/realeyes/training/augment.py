@@ -8,6 +8,7 @@ resolution because resizing erases the up-sampling traces the classifier needs.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import cv2
@@ -34,6 +35,30 @@ class AugmentConfig:
     # The same hard pipelines on real crops only (hard real negatives): processed real photos must not read as
     # generated. One-sided by design: a processed generated image may then read as real, the cheaper error.
     harden_real_probability: float = 0.0
+    # Of the laundered real crops, the share cut from a hard real photo made as the benchmark makes its own: the
+    # whole photo through one of its hard pipelines, then laundered (`HardRealPhotos`). One-sided like the above;
+    # the laundered share stays the same for both classes, so laundering itself is not a class cue.
+    hard_real_share: float = 0.0
+
+
+class HardRealPhotos:
+    """Hard real negatives: whole real photos through one of the benchmark's hard pipelines, then laundered.
+
+    A hard pipeline costs up to half a second on a 1 MP photo (denoising), so each photo gets at most
+    `per_photo` variants, made on first use and kept as their laundered JPEG bytes (about 60 KB each).
+    """
+
+    def __init__(self, per_photo: int = 4) -> None:
+        self.per_photo = per_photo
+        self._variants: dict[str, list[bytes]] = defaultdict(list)
+
+    def laundered(self, key: str, rgb: np.ndarray, rng: np.random.Generator) -> bytes:
+        variants = self._variants[key]
+        index = int(rng.integers(self.per_photo))
+        if index >= len(variants):
+            variants.append(launder(harden(rgb, rng)[1], rng))
+            index = len(variants) - 1
+        return variants[index]
 
 
 def jpeg_roundtrip(rgb: np.ndarray, quality: int) -> np.ndarray:
@@ -60,10 +85,17 @@ def random_crop(rgb: np.ndarray, size: int, rng: np.random.Generator) -> np.ndar
     return rgb[top : top + size, left : left + size]
 
 
-def augment(rgb: np.ndarray, config: AugmentConfig, rng: np.random.Generator, real: bool = False) -> np.ndarray:
+def augment(
+    rgb: np.ndarray,
+    config: AugmentConfig,
+    rng: np.random.Generator,
+    real: bool = False,
+    hard_photos: tuple[HardRealPhotos, str] | None = None,
+) -> np.ndarray:
     """One training crop (uint8 RGB, config.crop square) from a full image at least config.crop on each side;
-    `real`: the image is a real photo (only hard real negatives depend on it)."""
-    crop = _crop(rgb, config, rng)
+    `real`: the image is a real photo (only hard real negatives depend on it); `hard_photos`: where this real
+    photo's hard variants are kept, and its key there (needed when config.hard_real_share is set)."""
+    crop = _crop(rgb, config, rng, hard_photos if real else None)
     # Drawn only when enabled, so that recipes without them keep their random sequence.
     if config.harden_probability and rng.random() < config.harden_probability:
         crop = harden(crop, rng)[1]
@@ -72,8 +104,14 @@ def augment(rgb: np.ndarray, config: AugmentConfig, rng: np.random.Generator, re
     return np.ascontiguousarray(crop)
 
 
-def _crop(rgb: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
+def _crop(
+    rgb: np.ndarray, config: AugmentConfig, rng: np.random.Generator, hard_photos: tuple[HardRealPhotos, str] | None
+) -> np.ndarray:
     if rng.random() < config.launder_probability:
+        # Drawn only when enabled, as above.
+        if hard_photos and config.hard_real_share and rng.random() < config.hard_real_share:
+            photos, key = hard_photos
+            return random_crop(decode_jpeg(photos.laundered(key, rgb, rng)), config.crop, rng)
         return random_crop(decode_jpeg(launder(rgb, rng)), config.crop, rng)
     if rng.random() < config.rescale_probability:
         scale = float(rng.uniform(*config.rescale_range))

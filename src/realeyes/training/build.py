@@ -181,6 +181,11 @@ def _augmentation_note(augment: dict[str, Any]) -> str:
             f" {augment['harden_real_probability']:.0%} of the real crops (only) went through one of those hard "
             "pipelines, as hard negatives: processing must not read as generated."
         )
+    if augment.get("hard_real_share"):
+        note += (
+            f" {augment['hard_real_share']:.0%} of the laundered real crops (only) were cut from a whole photo put "
+            "through one of those hard pipelines before laundering, as hard negatives."
+        )
     return note
 
 

@@ -68,6 +68,9 @@ class ClassifierTrainSettings(TrainSettings):
     launder: float = setting(0.0, "Share of crops laundered first.")
     harden: float = setting(0.0, "Share of crops through a hard pipeline.")
     harden_real: float = setting(0.0, "Share of real crops only through a hard pipeline (hard real negatives).")
+    hard_real_share: float = setting(
+        0.0, "Share of laundered real crops cut from a whole photo put through a hard pipeline before laundering."
+    )
     hold_out_sources: tuple[str, ...] = setting(
         (),
         "Leave this training source out, then score it as the benchmark does (the figure to choose recipes on).",
@@ -98,6 +101,7 @@ def train(settings: ClassifierTrainSettings) -> dict[str, Any]:
             launder_probability=settings.launder,
             harden_probability=settings.harden,
             harden_real_probability=settings.harden_real,
+            hard_real_share=settings.hard_real_share,
         ),
     )
     output = settings.workdir / "classifier.pt"

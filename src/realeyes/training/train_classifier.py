@@ -17,7 +17,7 @@ import torch
 from torch.nn import functional
 
 from realeyes.imaging import grid_crops
-from realeyes.training.augment import AugmentConfig, augment, jpeg_roundtrip
+from realeyes.training.augment import AugmentConfig, HardRealPhotos, augment, jpeg_roundtrip
 from realeyes.training.catalog import sample_pixels
 from realeyes.training.dataset import Sample
 from realeyes.training.fit import fit
@@ -115,13 +115,18 @@ def train(manifest: Path, output: Path, config: TrainConfig, resume: bool = Fals
     log.info("train images %d, validation images %d", len(train_images), len(val_images))
     sampler = BalancedSampler(train_images, config.seed)
     rng = np.random.default_rng(config.seed + 1)
+    hard_photos = HardRealPhotos()  # not checkpointed: a resumed run makes its hard variants afresh
     model = ResidualClassifier(config.model)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     val_labels = np.array([image.sample.label for image in val_images])
 
     def batch_loss() -> torch.Tensor:
         labels = [index % 2 for index in range(config.batch_size)]
-        crops = [augment(sampler.draw(label).rgb, config.augment, rng, real=label == 0) for label in labels]
+        drawn = [sampler.draw(label) for label in labels]
+        crops = [
+            augment(image.rgb, config.augment, rng, real=label == 0, hard_photos=(hard_photos, image.sample.path))
+            for label, image in zip(labels, drawn, strict=True)
+        ]
         logits = model(to_tensor(crops)).squeeze(1)
         return functional.binary_cross_entropy_with_logits(logits, torch.tensor(labels, dtype=torch.float32))
 
