@@ -45,7 +45,7 @@ class HardRealPhotos:
     """Hard real negatives: whole real photos through one of the benchmark's hard pipelines, then laundered.
 
     A hard pipeline costs up to half a second on a 1 MP photo (denoising), so each photo gets at most
-    `per_photo` variants, made on first use and kept as their laundered JPEG bytes (about 60 KB each).
+    `per_photo` variants, made on first use and kept as their laundered JPEG bytes.
     """
 
     def __init__(self, per_photo: int = 4) -> None:
