@@ -3,9 +3,14 @@ off the event loop, PostgreSQL (or SQLite) for results, the shipped models loade
 
     python benchmarks/bench_service.py                    # 5 minutes of 512 px JPEG analyses, then 2048 px
     python benchmarks/bench_service.py --seconds 30 --database sqlite
+    python benchmarks/bench_service.py --photos ../shared/data/real-photos   # real photos instead of synthetic
 
 Every request carries a different image (no cached results), prepared before the clock starts so the client
-spends little CPU while measuring; the client shares the machine's cores with the server, as it would on a
+spends little CPU while measuring. By default the images are synthetic photo-like scenes (`samples.photo_like`),
+whose repeated shapes and textures give the localizer's copy-move search far more keypoint matches than photos
+do; with --photos, the scenes are the JPEGs of those folders (at least 512 px on the short side, resized and
+centre-cropped to 512 px, as `real_photo_cost.py` makes them). Either way each request's copy of a scene differs
+from every other by one 8x8 block of noise. The client the client shares the machine's cores with the server, as it would on a
 laptop. Reports throughput, latency percentiles, errors and each server process's resident memory."""
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 import httpx
 import numpy as np
 from PIL import Image
+from real_photo_cost import square_pixels
 from service_processes import free_port, processes, wait_ready
 from sqlalchemy import create_engine, text
 
@@ -33,14 +39,24 @@ POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REPO = Path(__file__).resolve().parents[1]
 
 
-def variants(side: int, count: int, bases: int = 64) -> list[bytes]:
-    """`count` distinct JPEGs: photo-like scenes, each copy with a different 8x8 block of noise."""
+def synthetic_scenes(side: int, count: int) -> list[np.ndarray]:
+    return [samples.photo_like(side, side, seed=seed) for seed in range(count)]
+
+
+def photo_scenes(folders: list[Path], side: int) -> list[np.ndarray]:
+    scenes = [bgr[:, :, ::-1] for folder in folders for bgr in square_pixels(folder, side, count=100_000)]
+    if not scenes:
+        raise SystemExit(f"no JPEG of at least {side} px on the short side under {', '.join(map(str, folders))}")
+    return scenes
+
+
+def variants(scenes: list[np.ndarray], count: int) -> list[bytes]:
+    """`count` distinct JPEGs q90: the scenes in turn, each copy with a different 8x8 block of noise."""
     rng = np.random.default_rng(0)
-    scenes = [samples.photo_like(side, side, seed=seed) for seed in range(bases)]
     out = []
     for index in range(count):
-        pixels = scenes[index % bases].copy()
-        y, x = rng.integers(0, side - 8, size=2)
+        pixels = scenes[index % len(scenes)].copy()
+        y, x = rng.integers(0, min(pixels.shape[:2]) - 8, size=2)
         pixels[y : y + 8, x : x + 8] = rng.integers(0, 256, size=(8, 8, 3), dtype=np.uint8)
         buffer = io.BytesIO()
         Image.fromarray(pixels).save(buffer, format="JPEG", quality=90)
@@ -109,11 +125,15 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=40.0, help="Images to prepare per second of load.")
     parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--logs", type=Path, help="Keep the server's log here.")
+    parser.add_argument(
+        "--photos", type=Path, action="append", help="Take the 512 px scenes from this folder's JPEGs (repeatable)."
+    )
     options = parser.parse_args()
 
     print(f"preparing {int(options.seconds * options.rate)} distinct 512 px JPEGs…", flush=True)
-    small = variants(512, int(options.seconds * options.rate))
-    large = variants(2048, 20, bases=4)
+    scenes = photo_scenes(options.photos, 512) if options.photos else synthetic_scenes(512, 64)
+    small = variants(scenes, int(options.seconds * options.rate))
+    large = variants(synthetic_scenes(2048, 4), 20)
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES) if options.database == "postgres" else None
     with tempfile.TemporaryDirectory() as scratch:

@@ -31,9 +31,20 @@ from realeyes.engine import Engine
 
 def square_photos(folder: Path, size: int, count: int, scratch: Path) -> list[Path]:
     """Up to `count` photos of `folder` at least `size` px on the short side, as size x size JPEG q90 files."""
+    chosen: list[Path] = []
+    for bgr in square_pixels(folder, size, count):
+        target = scratch / f"{len(chosen):03d}.jpg"
+        cv2.imwrite(str(target), bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        chosen.append(target)
+    return chosen
+
+
+def square_pixels(folder: Path, size: int, count: int) -> list[np.ndarray]:
+    """Up to `count` JPEGs of `folder` (searched recursively, in a fixed shuffled order) whose short side is at
+    least `size`, resized so that it is `size` (area averaging) and centre-cropped square; BGR arrays."""
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg"))
     np.random.default_rng(0).shuffle(paths)  # type: ignore[arg-type]
-    chosen: list[Path] = []
+    chosen: list[np.ndarray] = []
     for path in paths:
         with Image.open(path) as image:
             if min(image.size) < size:
@@ -45,9 +56,7 @@ def square_photos(folder: Path, size: int, count: int, scratch: Path) -> list[Pa
         width, height = round(bgr.shape[1] * scale), round(bgr.shape[0] * scale)
         bgr = cv2.resize(bgr, (width, height), interpolation=cv2.INTER_AREA)
         top, left = (height - size) // 2, (width - size) // 2
-        target = scratch / f"{len(chosen):03d}.jpg"
-        cv2.imwrite(str(target), bgr[top : top + size, left : left + size], [cv2.IMWRITE_JPEG_QUALITY, 90])
-        chosen.append(target)
+        chosen.append(bgr[top : top + size, left : left + size])
         if len(chosen) == count:
             break
     return chosen

@@ -40,9 +40,14 @@ def robust_unit(values: np.ndarray, high_percentile: float = 99.5) -> np.ndarray
 def map_to_png(values: np.ndarray) -> bytes:
     """Encode a [0, 1] map as 8-bit greyscale PNG (255 = most suspicious)."""
     gray: np.ndarray = np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    # Run-length zlib at level 1: maps are smooth or mostly zero; against PIL's level-1 PNG this takes 0.45-0.8x
-    # the time and 6-18 % fewer bytes (benchmarks/map_png.py, docs/BENCHMARKS.md).
-    options = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+    # Run-length zlib at level 1 after libpng's "up" filter on every row: maps are smooth or mostly zero, so one
+    # fixed filter compresses them about as well as trying all five per row, at a fraction of the time
+    # (benchmarks/map_png.py, docs/BENCHMARKS.md).
+    options = [
+        *(cv2.IMWRITE_PNG_COMPRESSION, 1),
+        *(cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE),
+        *(cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP),
+    ]
     ok, png = cv2.imencode(".png", gray, options)
     if not ok:
         raise ValueError(f"a {gray.shape} map could not be encoded as PNG")

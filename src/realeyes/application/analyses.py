@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 
 from realeyes.application import metrics, uploads
@@ -47,15 +47,14 @@ class Analyses:
             return self.versions_key
         return _digest({**self._identity, "video_fps": video.fps})
 
-    def find(self, sha256: str, owner: str | None = None, versions_key: str | None = None) -> Analysis | None:
+    def find(self, sha256: str, owner: str, versions_key: str | None = None) -> Analysis | None:
         """The stored result for these bytes and models (`versions_key`, default the engine's): the owner's own
-        record, or with owner None anyone's."""
+        record if there is one, else anyone's (the earliest of each), in one query."""
         versions_key = versions_key or self.versions_key
         with self.database.session() as session:
             query = select(Analysis).where(Analysis.sha256 == sha256, Analysis.versions_key == versions_key)
-            if owner is not None:
-                query = query.where(Analysis.owner == owner)
-            return session.scalars(query.order_by(Analysis.created_at)).first()
+            someone_else = case((Analysis.owner == owner, 0), else_=1)
+            return session.scalars(query.order_by(someone_else, Analysis.created_at).limit(1)).first()
 
     def analyze(
         self, data: bytes, filename: str, api_key_id: str | None = None, video: VideoOptions | None = None
@@ -69,13 +68,12 @@ class Analyses:
         versions_key = self.key_for(video)
         sha256 = hashlib.sha256(data).hexdigest()
         owner = owner_of(api_key_id)
-        existing = self.find(sha256, owner, versions_key)
-        if existing is not None:
+        stored = self.find(sha256, owner, versions_key)
+        if stored is not None and stored.owner == owner:
             metrics.ANALYSES.labels("true").inc()
-            return Outcome(existing, cached=True)
-        computed = self.find(sha256, versions_key=versions_key)
-        if computed is not None:
-            reused = self._copy_for(computed, data, filename, api_key_id)
+            return Outcome(stored, cached=True)
+        if stored is not None:
+            reused = self._copy_for(stored, data, filename, api_key_id)
             if reused is not None:
                 metrics.ANALYSES.labels("true").inc()
                 return reused
@@ -131,7 +129,7 @@ class Analyses:
         except IntegrityError:
             self._discard(analysis, wrote_upload)
             winner = self.find(analysis.sha256, analysis.owner, analysis.versions_key)
-            if winner is None:
+            if winner is None or winner.owner != analysis.owner:  # never another owner's record
                 raise
             return winner
         except BaseException:
