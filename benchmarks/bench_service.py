@@ -10,8 +10,8 @@ spends little CPU while measuring. By default the images are synthetic photo-lik
 whose repeated shapes and textures give the localizer's copy-move search far more keypoint matches than photos
 do; with --photos, the scenes are the JPEGs of those folders (at least 512 px on the short side, resized and
 centre-cropped to 512 px, as `real_photo_cost.py` makes them). Either way each request's copy of a scene differs
-from every other by one 8x8 block of noise. The client the client shares the machine's cores with the server, as it would on a
-laptop. Reports throughput, latency percentiles, errors and each server process's resident memory."""
+from every other by one 8x8 block of noise. The client shares the machine's cores with the server, as it would
+on a laptop. Reports throughput, latency percentiles, errors and each server process's resident memory."""
 
 from __future__ import annotations
 
