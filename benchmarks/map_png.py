@@ -24,20 +24,19 @@ from PIL import Image
 from real_photo_cost import square_photos
 
 from realeyes.engine import Engine
-from realeyes.imaging import map_to_png, shrink
+from realeyes.imaging import map_to_gray, map_to_png, shrink
 from realeyes.pictures import DISPLAY_MAP_SIDE
 
 
 def pil_level_1(values: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)).save(buffer, "PNG", compress_level=1)
+    Image.fromarray(map_to_gray(values)).save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()
 
 
 def opencv_adaptive_filters(values: np.ndarray) -> bytes:
-    gray = np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)
     options = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
-    return cv2.imencode(".png", gray, options)[1].tobytes()
+    return cv2.imencode(".png", map_to_gray(values), options)[1].tobytes()
 
 
 ENCODERS = {"PIL level 1": pil_level_1, "OpenCV RLE, adaptive filters": opencv_adaptive_filters, "shipped": map_to_png}

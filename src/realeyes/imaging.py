@@ -37,9 +37,14 @@ def robust_unit(values: np.ndarray, high_percentile: float = 99.5) -> np.ndarray
     return np.clip(values / top, 0.0, 1.0).astype(np.float32)
 
 
+def map_to_gray(values: np.ndarray) -> np.ndarray:
+    """A [0, 1] map as 8-bit grey levels, rounded (255 = most suspicious)."""
+    return np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 def map_to_png(values: np.ndarray) -> bytes:
     """Encode a [0, 1] map as 8-bit greyscale PNG (255 = most suspicious)."""
-    gray: np.ndarray = np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    gray = map_to_gray(values)
     # Run-length zlib at level 1 after libpng's "up" filter on every row: maps are smooth or mostly zero, so one
     # fixed filter compresses them about as well as trying all five per row, at a fraction of the time
     # (benchmarks/map_png.py, docs/BENCHMARKS.md).
