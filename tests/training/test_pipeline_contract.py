@@ -144,6 +144,8 @@ def test_the_per_pipeline_command_has_one_typed_option_per_setting(toy: Pipeline
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"quality": 0.25, "tags": ["a", "b"], "mode": "b"}
     assert CliRunner().invoke(command, ["--workdir", str(tmp_path), "--mode", "c"]).exit_code == 2
+    missing = CliRunner().invoke(command, ["--quality", "0.25"])  # a required setting left out: a usage error
+    assert missing.exit_code == 2 and "Missing option '--workdir'" in missing.output
 
 
 def test_retraining_any_task_promotes_only_a_candidate_better_on_the_held_out_figure(

@@ -18,7 +18,7 @@ from realeyes.cli import main
 from realeyes.config import Settings
 from realeyes.media import load_media
 from realeyes.models import load_bundle
-from realeyes.training.surprisal.build import VALIDATION, cheapest_close, coded_pixels
+from realeyes.training.surprisal.build import VALIDATION, Layout, cheapest_close, coded_pixels, serving_cost
 from realeyes.training.surprisal.train import TRAINING_SOURCES
 
 
@@ -67,10 +67,32 @@ def test_the_coder_trains_through_the_shared_loop_and_exports_a_served_bundle(tm
     evidence = analyzer.analyze(load_media(photo, Settings()))
     assert evidence.score is not None and 0.0 <= evidence.score <= 1.0
 
+    # A new layout and reference around the same network, without its checkpoint.
+    rebuilt = tmp_path / "rebuilt"
+    invoke("surprisal", "export", "--network", str(bundle), "--shared", str(shared), "--version", "0.0.2",
+           "--out", str(rebuilt))  # fmt: skip
+    again = json.loads((rebuilt / "card.json").read_text())
+    assert (rebuilt / "model.onnx").read_bytes() == (bundle / "model.onnx").read_bytes()
+    assert again["network_from"].startswith("realeyes-coding-cost-0.0.1") and again["training"] == card["training"]
+    assert again["input"] == card["input"] and again["reference"] == card["reference"]  # same data, same choice
 
-def test_the_statistic_is_the_cheapest_to_serve_among_those_tied_for_the_best() -> None:
+
+def test_the_statistic_and_layout_are_the_cheapest_to_serve_among_those_tied_for_the_best() -> None:
     assert coded_pixels([0.0, 0.0, -1.0, 1.0]) == 1 and coded_pixels([-1.0, 1.0, -1.0, 1.0]) == 5  # half; both
-    tied = {"gap, both scales": 0.800, "gap, half resolution": 0.797, "gap, full resolution": 0.765}
-    assert cheapest_close(tied) == "gap, half resolution"  # a 0.003 gain is not worth five times the coding
-    apart = {"gap, both scales": 0.82, "gap, half resolution": 0.79, "gap, full resolution": 0.815}
-    assert cheapest_close(apart) == "gap, full resolution"  # within 0.01 of the best, cheaper than both scales
+    four, one = Layout(4, 192), Layout(1, 192)
+    assert serving_cost("gap, half resolution", one) * 4 == serving_cost("gap, half resolution", four)
+    tied = {
+        ("gap, both scales", four): 0.800,
+        ("gap, half resolution", four): 0.797,
+        ("gap, full resolution", four): 0.765,
+    }
+    assert cheapest_close(tied) == ("gap, half resolution", four)  # a 0.003 gain is not worth five times the coding
+    apart = {
+        ("gap, both scales", four): 0.82,
+        ("gap, half resolution", four): 0.79,
+        ("gap, full resolution", four): 0.815,
+    }
+    assert cheapest_close(apart) == ("gap, full resolution", four)  # within 0.01 of the best, cheaper than both
+    fewer = {("gap, half resolution", four): 0.80, ("gap, half resolution", one): 0.792}
+    assert cheapest_close(fewer) == ("gap, half resolution", one)  # a quarter of the crops, within the tolerance
+    assert cheapest_close({**fewer, ("gap, half resolution", one): 0.785}) == ("gap, half resolution", four)

@@ -75,14 +75,14 @@ def _parameter(f: dataclasses.Field[Any], annotation: Any) -> click.Parameter:
     declaration = [meta.get("option", "--" + f.name.replace("_", "-")), f.name]
     if kind is bool and not many:
         return click.Option(declaration, is_flag=True, help=meta.get("help"))
-    default = None if required else f.default
+    if required:  # no default at all: since Click 8.3 an explicit default=None satisfies `required`
+        return click.Option(declaration, type=param_type, multiple=many, required=True, help=meta.get("help"))
     return click.Option(
         declaration,
         type=param_type,
         multiple=many,
-        required=required,
-        default=default,
-        show_default=default not in (None, ()),
+        default=f.default,
+        show_default=f.default not in (None, ()),
         help=meta.get("help"),
     )
 

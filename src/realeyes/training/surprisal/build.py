@@ -1,9 +1,13 @@
-"""From a coder checkpoint to a bundle: ONNX export with a parity check, the statistic chosen on validation
-images, and the reference distribution of real photos that turns the statistic into a rank."""
+"""From a coder checkpoint (or another bundle's network) to a bundle: ONNX export with a parity check, the
+statistic and crop layout chosen on validation images, and the reference distribution of real photos that turns
+the statistic into a rank."""
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +17,33 @@ import torch
 
 from realeyes.analyzers.surprisal import statistic
 from realeyes.imaging import grid_crops, to_luma
-from realeyes.models.bundle import MODEL_FILE
+from realeyes.models.bundle import CARD_FILE, MODEL_FILE
 from realeyes.models.coding_cost import SCALES, coding_costs
 from realeyes.training.bundles import BundleSteps, build_bundle
 from realeyes.training.catalog import SOURCES
 from realeyes.training.generalisation.launder import launder, read_oriented, rng_for
 from realeyes.training.metrics import roc_auc
 from realeyes.training.onnx_export import parity, write_onnx
+from realeyes.training.pipeline import PipelineError
 from realeyes.training.surprisal.train import TRAINING_SOURCES, load_coder, training_photos
 
 log = logging.getLogger(__name__)
 
-CROP, CROPS = 192, 4  # 192 px crops keep the full analysis of a 1024 px image within 150 ms (BENCHMARKS.md)
+
+@dataclass(frozen=True)
+class Layout:
+    """Which crops of an image's luma are coded: `crops` (1, 4 or 9) grid crops of `crop` px (`grid_crops`)."""
+
+    crops: int
+    crop: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.crops} x {self.crop} px"
+
+
+# Candidate layouts, none dearer than 0.1.0's four 192 px crops (the speed budget's): docs/MODELS.md.
+LAYOUTS = [Layout(4, 192), Layout(4, 128), Layout(1, 256), Layout(1, 192)]
 FEATURES = ["actual_0", "expected_0", "actual_1", "expected_1"]
 # Candidate statistics on the FEATURES, higher = less surprising than expected.
 CANDIDATES: dict[str, list[float]] = {
@@ -56,11 +75,11 @@ class OnnxCoder:
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
         return np.asarray(self.session.run(None, {"image": inputs})[0], dtype=np.float64)
 
-    def costs(self, rgb: np.ndarray) -> np.ndarray:
-        """The analyzer's rule: mean (actual, expected) per scale over CROPS grid crops of CROP px."""
-        size = min(CROP, *rgb.shape[:2]) // 2**SCALES * 2**SCALES
-        luma = to_luma(rgb)
-        return np.asarray(np.mean([np.ravel(coding_costs(c, self)) for c in grid_crops(luma, size, CROPS)], axis=0))
+    def costs(self, rgb: np.ndarray, layout: Layout) -> np.ndarray:
+        """The analyzer's rule: mean (actual, expected) per scale over the layout's grid crops."""
+        size = min(layout.crop, *rgb.shape[:2]) // 2**SCALES * 2**SCALES
+        crops = grid_crops(to_luma(rgb), size, layout.crops)
+        return np.asarray(np.mean([np.ravel(coding_costs(c, self)) for c in crops], axis=0))
 
 
 def _clean_and_laundered(path: Path, key: str) -> list[np.ndarray]:
@@ -76,14 +95,16 @@ def _validation(shared: Path) -> list[tuple[Path, str, int]]:
     return [(p, p.relative_to(shared).as_posix(), label) for label, paths in ((0, real), (1, fake)) for p in paths]
 
 
-def _validation_costs(coder: OnnxCoder, shared: Path) -> tuple[np.ndarray, list[int], str]:
-    """Coding costs of the validation images, clean and laundered; their labels; what they are."""
-    costs, labels = [], []
+def _validation_images(shared: Path) -> tuple[list[np.ndarray], list[int], str]:
+    """The validation images, clean and laundered; their labels; what they are."""
+    images, labels = [], []
     for path, key, label in _validation(shared):
         for rgb in _clean_and_laundered(path, key):
-            costs.append(coder.costs(rgb))
+            images.append(rgb)
             labels.append(label)
-    return np.array(costs), labels, f"{VALIDATION}: {len(labels) // 2} images, clean and laundered"
+    if len(set(labels)) < 2:
+        raise PipelineError(f"no real and generated validation images under {shared / VALIDATION}")
+    return images, labels, f"{VALIDATION}: {len(labels) // 2} images, clean and laundered"
 
 
 def coded_pixels(weights: list[float]) -> int:
@@ -92,41 +113,77 @@ def coded_pixels(weights: list[float]) -> int:
     return sum(4 ** (SCALES - 1 - scale) for scale in range(SCALES) if any(weights[2 * scale : 2 * scale + 2]))
 
 
-def choose_statistic(coder: OnnxCoder, shared: Path) -> tuple[str, dict[str, Any]]:
-    """The cheapest candidate to serve among those within SELECTION_TOLERANCE of the best validation AUC (clean
-    and laundered images together): a tie in AUC is not worth four times the analysis time."""
-    table, labels, data = _validation_costs(coder, shared)
-    aucs = {name: float(roc_auc(labels, table @ np.array(w)) or 0.5) for name, w in CANDIDATES.items()}
+def serving_cost(statistic_name: str, layout: Layout) -> int:
+    """Pixels coded per image (in half-resolution pixels) to serve a statistic with a layout."""
+    return layout.crops * (layout.crop // 2) ** 2 * coded_pixels(CANDIDATES[statistic_name])
+
+
+Choice = tuple[str, Layout]  # (statistic name, layout)
+
+
+def choose(coder: OnnxCoder, shared: Path) -> tuple[Choice, dict[str, Any]]:
+    """The cheapest (statistic, layout) to serve among those within SELECTION_TOLERANCE of the best validation
+    AUC (clean and laundered images together): a tie in AUC is not worth four times the analysis time."""
+    images, labels, data = _validation_images(shared)
+    aucs: dict[Choice, float] = {}
+    for layout in LAYOUTS:
+        table = np.array([coder.costs(rgb, layout) for rgb in images])
+        for name, weights in CANDIDATES.items():
+            aucs[name, layout] = float(roc_auc(labels, table @ np.array(weights)) or 0.5)
     rule = f"cheapest to serve within {SELECTION_TOLERANCE} of the best validation AUC"
-    return cheapest_close(aucs), {"data": data, "auc": aucs, "rule": rule}
+    named = {f"{name}, {layout.name}": auc for (name, layout), auc in aucs.items()}
+    return cheapest_close(aucs), {"data": data, "auc": named, "rule": rule}
 
 
-def cheapest_close(aucs: dict[str, float]) -> str:
+def cheapest_close(aucs: dict[Choice, float]) -> Choice:
     """Of the candidates within SELECTION_TOLERANCE of the best AUC, the cheapest to serve (then the better)."""
-    close = [name for name in aucs if aucs[name] >= max(aucs.values()) - SELECTION_TOLERANCE]
-    return min(close, key=lambda name: (coded_pixels(CANDIDATES[name]), -aucs[name]))
+    close = [choice for choice in aucs if aucs[choice] >= max(aucs.values()) - SELECTION_TOLERANCE]
+    return min(close, key=lambda choice: (serving_cost(*choice), -aucs[choice]))
 
 
-def selection_auc(coder: OnnxCoder, shared: Path, weights: list[float]) -> tuple[float, str]:
-    """The validation AUC of one statistic."""
-    table, labels, data = _validation_costs(coder, shared)
-    return float(roc_auc(labels, table @ np.array(weights)) or 0.5), data
+def selection_auc(coder: OnnxCoder, shared: Path, weights: list[float], layout: Layout) -> tuple[float, str]:
+    """The validation AUC of one statistic served with one layout."""
+    images, labels, data = _validation_images(shared)
+    scores = [statistic(coder.costs(rgb, layout), weights) for rgb in images]
+    return float(roc_auc(labels, np.array(scores)) or 0.5), data
 
 
-def reference_values(coder: OnnxCoder, shared: Path, weights: list[float]) -> list[float]:
+def reference_values(coder: OnnxCoder, shared: Path, weights: list[float], layout: Layout) -> list[float]:
     """The statistic of every training photo, clean and laundered: the real photos a score is ranked among."""
     values = []
     for path, key in training_photos(shared):
         for rgb in _clean_and_laundered(path, key):
-            if min(rgb.shape[:2]) >= CROP // 2:
-                values.append(round(statistic(coder.costs(rgb), weights), 5))
+            if min(rgb.shape[:2]) >= layout.crop // 2:
+                values.append(round(statistic(coder.costs(rgb, layout), weights), 5))
     return sorted(values)
 
 
-def build_coder_bundle(checkpoint: Path, shared: Path, folder: Path, version: str) -> Path:
-    """The statistic is the coder's calibration: chosen on validation images, ranked among training photos. Its
-    held-out figures come from the generalisation benchmark, which leads the card once run."""
-    _, config = load_coder(checkpoint)
+def build_coder_bundle(source: Path, shared: Path, folder: Path, version: str) -> Path:
+    """`source` is a training checkpoint (exported to ONNX) or a coder bundle whose network is reused as it is.
+    The statistic and crop layout are the coder's calibration: chosen on validation images, ranked among training
+    photos. Its held-out figures come from the generalisation benchmark, which leads the card once run."""
+    if source.is_dir():
+        reused = json.loads((source / CARD_FILE).read_text())
+        network = {key: reused[key] for key in ("architecture", "training", "training_data", "synthetic")}
+        network["network_from"] = f"{reused['name']}-{reused['version']} (its ONNX graph, unchanged)"
+
+        def write_network(path: Path) -> float:
+            shutil.copyfile(source / MODEL_FILE, path)
+            return float(reused["onnx_parity_max_abs_diff"])
+
+    else:
+        _, config = load_coder(source)
+        network = {
+            "architecture": {"name": "Coder", "width": config.width, "depth": config.depth},
+            "training": {"config": config.__dict__},
+            "training_data": [f"{name} (real photos only) — licence: {LICENCES[name]}" for name in TRAINING_SOURCES],
+            "synthetic": "Each training photo also enters laundered and through one hard pipeline (upscaled, "
+            "denoised, low-light or recompressed), then laundered; no generated image is used to train.",
+        }
+
+        def write_network(path: Path) -> float:
+            return export(source, path)
+
     card = {
         "name": "realeyes-coding-cost",
         "version": version,
@@ -134,20 +191,16 @@ def build_coder_bundle(checkpoint: Path, shared: Path, folder: Path, version: st
         "description": "Lossless multi-resolution coder of real photos (luma, 2x2 sub-pixel phases predicted from "
         "the half-resolution image as discretised logistics); the score ranks an image's coding-cost gap "
         "(actual minus expected bits per pixel) among real photos. Trained on real photos only.",
-        "architecture": {"name": "Coder", "width": config.width, "depth": config.depth},
-        "input": {"crop": CROP, "crops": CROPS, "range": "BT.601 luma, 0-255"},
+        **network,
+        "input": None,
         "threshold": None,
         "calibration": "none: the score is the statistic's rank among the reference real photos",
         "statistic": None,
         "reference": None,
         "onnx_parity_max_abs_diff": None,
-        "training": {"config": config.__dict__},
-        "training_data": [f"{source} (real photos only) — licence: {LICENCES[source]}" for source in TRAINING_SOURCES],
-        "synthetic": "Each training photo also enters laundered and through one hard pipeline (upscaled, denoised, "
-        "low-light or recompressed), then laundered; no generated image is used to train.",
         "metrics": {},
         "limitations": [
-            "Sees luma only, 4 crops of 192 px: colour-only traces and regions outside the crops are missed.",
+            "Sees luma only, in the crops `input` names: colour-only traces and regions outside them are missed.",
             "A coder this small models real photos roughly: its gap is weak evidence on its own (see the "
             "generalisation benchmark in docs/MODELS.md for what it is worth on unseen sources).",
         ],
@@ -155,12 +208,16 @@ def build_coder_bundle(checkpoint: Path, shared: Path, folder: Path, version: st
 
     def calibrate(bundle: Path) -> dict[str, Any]:
         coder = OnnxCoder(bundle / MODEL_FILE)
-        name, selection = choose_statistic(coder, shared)
-        log.info("statistic %s (validation AUC %s)", name, selection["auc"])
+        (name, layout), selection = choose(coder, shared)
+        log.info("statistic %s, %s (validation AUC %s)", name, layout.name, selection["auc"])
         weights = CANDIDATES[name]
         statistic = {"name": name, "weights": weights, "features": FEATURES, "selection": selection}
         data = f"{', '.join(TRAINING_SOURCES)}: clean and laundered"
-        return {"statistic": statistic, "reference": {"data": data, "values": reference_values(coder, shared, weights)}}
+        return {
+            "input": {"crop": layout.crop, "crops": layout.crops, "range": "BT.601 luma, 0-255"},
+            "statistic": statistic,
+            "reference": {"data": data, "values": reference_values(coder, shared, weights, layout)},
+        }
 
-    steps = BundleSteps(card, lambda path: export(checkpoint, path), calibrate, lambda bundle: {})
+    steps = BundleSteps(card, write_network, calibrate, lambda bundle: {})
     return build_bundle(folder, steps)

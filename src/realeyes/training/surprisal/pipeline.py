@@ -13,12 +13,12 @@ from realeyes.config import DEFAULT_MODELS_DIR
 from realeyes.training.pipeline import (
     Figure,
     Pipeline,
+    PipelineError,
     Stage,
     TrainSettings,
     require_training_extra,
     setting,
     shared_setting,
-    workdir_setting,
 )
 
 NAME = "realeyes-coding-cost"
@@ -45,30 +45,39 @@ def train(settings: CoderTrainSettings) -> dict[str, Any]:
 
 @dataclass(frozen=True, kw_only=True)
 class ExportSettings:
-    workdir: Path = workdir_setting()
+    workdir: Path | None = setting(
+        None, "Run folder holding the coder checkpoint (not read with --network).", file_okay=False
+    )
     shared: Path = shared_setting()
     version: str = setting("0.1.0")
     out: Path | None = setting(None, "Bundle folder (default: models/surprisal/...).", file_okay=False)
+    network: Path | None = setting(
+        None, "A coder bundle whose network is reused instead of WORKDIR's checkpoint.", exists=True, file_okay=False
+    )
 
 
 def export(settings: ExportSettings) -> Path:
-    """ONNX export, statistic chosen on validation images, reference real photos."""
+    """ONNX export, statistic and crop layout chosen on validation images, reference real photos."""
     require_training_extra()
     from realeyes.training.surprisal.build import build_coder_bundle
     from realeyes.training.surprisal.train import CHECKPOINT
 
     folder = settings.out or DEFAULT_MODELS_DIR / "surprisal" / f"{NAME}-{settings.version}"
-    return build_coder_bundle(settings.workdir / CHECKPOINT, settings.shared, folder, settings.version)
+    if settings.network is None and settings.workdir is None:
+        raise PipelineError("export needs --workdir (a trained coder) or --network (a coder bundle)")
+    source = settings.network or settings.workdir / CHECKPOINT  # type: ignore[operator]
+    return build_coder_bundle(source, settings.shared, folder, settings.version)
 
 
 def validation_auc(bundle: Path, run: Mapping[str, Any]) -> Figure:
     """The AUC of the bundle's own statistic on the validation images, clean and laundered (where each bundle
     chose its statistic: both candidates are scored on the set that tuned them)."""
-    from realeyes.training.surprisal.build import OnnxCoder, selection_auc
+    from realeyes.training.surprisal.build import Layout, OnnxCoder, selection_auc
 
     card = json.loads((bundle / "card.json").read_text())
     shared = run["train"].shared
-    auc, data = selection_auc(OnnxCoder(bundle / "model.onnx"), shared, card["statistic"]["weights"])
+    layout = Layout(int(card["input"]["crops"]), int(card["input"]["crop"]))
+    auc, data = selection_auc(OnnxCoder(bundle / "model.onnx"), shared, card["statistic"]["weights"], layout)
     return Figure(auc, data)
 
 
