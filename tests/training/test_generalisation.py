@@ -25,7 +25,7 @@ from realeyes.training.generalisation.protocol import (
     rankings,
     run_protocol,
 )
-from realeyes.training.generalisation.scores import FILE_FEATURES
+from realeyes.training.generalisation.scores import FILE_FEATURES, read_rows, write_rows
 from realeyes.training.generalisation.summary import auc_from_wins, wilson
 
 
@@ -220,6 +220,16 @@ def test_the_generalisation_command_writes_a_report_and_a_fusion_the_engine_load
     assert "## Every detector" in (out / "generalisation.md").read_text()
     loaded = FusionModel.load(fusion)
     assert loaded.thresholds is not None and "generalisation benchmark" in loaded.fitted_on
+
+    # A new version of one detector: only its column is scored again, the others are kept as they were.
+    scored = read_rows(out / "scores.csv")
+    write_rows([{**row, "score_spectrum": "0.5", "score_classifier": "0.25"} for row in scored], out / "scores.csv")
+    result = CliRunner().invoke(main, [*command, "--workers", "1", "--rescore-only", "spectrum"], env=env)
+    assert result.exit_code == 0, result.output
+    rescored = read_rows(out / "scores.csv")
+    assert [row["score_spectrum"] for row in rescored] == [row["score_spectrum"] for row in scored]
+    assert {row["score_classifier"] for row in rescored} == {"0.25"}
+    assert {row["verdict"] for row in rescored} == {""}  # the engine's verdict at the first scoring no longer holds
 
 
 def test_laundering_augmentation_crops_a_512_px_copy_of_either_class() -> None:

@@ -166,6 +166,9 @@ class EvaluateSettings:
     )
     update_cards: bool = setting(False, "generalisation: lead the promoted models' cards with it.")
     rescore: bool = setting(False, "generalisation: score again even if OUT/scores.csv exists.")
+    rescore_only: tuple[str, ...] = setting(
+        (), "generalisation: score again only this analyzer (repeatable); the other columns of OUT/scores.csv stay."
+    )
     workers: int = setting(2, "generalisation: scoring processes.")
 
 
@@ -205,7 +208,9 @@ def _evaluate_generalisation(settings: EvaluateSettings) -> dict[str, Any]:
     from realeyes.training.generalisation.protocol import Targets
 
     shared, out = settings.dataset, settings.out
-    report = benchmark.evaluate_generalisation(shared, out, Targets(), settings.workers, settings.rescore)
+    report = benchmark.evaluate_generalisation(
+        shared, out, Targets(), settings.workers, settings.rescore, settings.rescore_only
+    )
     if settings.write_fusion is not None:
         benchmark.write_fusion(report, settings.write_fusion)
     if settings.update_cards:

@@ -29,7 +29,7 @@ from realeyes.training.generalisation.protocol import (
     run_protocol,
 )
 from realeyes.training.generalisation.report import write_report
-from realeyes.training.generalisation.scores import CONDITIONS, read_rows, score_catalog
+from realeyes.training.generalisation.scores import CONDITIONS, read_rows, rescore_columns, score_catalog
 from realeyes.training.generalisation.summary import condition_figures
 
 # Sources each shipped model trained on, read off its card's training_data (never tested on).
@@ -136,11 +136,16 @@ def run_benchmark(table: Table, targets: Targets, data: str) -> dict[str, Any]:
     return report
 
 
-def evaluate_generalisation(shared: Path, out: Path, targets: Targets, workers: int, rescore: bool) -> dict[str, Any]:
-    """Score the catalogue with the default engine (cached in out/scores.csv), run the protocol, write the report."""
+def evaluate_generalisation(
+    shared: Path, out: Path, targets: Targets, workers: int, rescore: bool, rescore_only: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Score the catalogue with the default engine (cached in out/scores.csv; `rescore_only` scores just those
+    analyzers again), run the protocol, write the report."""
     scores_csv = out / SCORES_FILE
     if rescore or not scores_csv.is_file():
         score_catalog(benchmark_catalog(shared), scores_csv, workers=workers)
+    elif rescore_only:
+        rescore_columns(benchmark_catalog(shared), scores_csv, rescore_only, workers=workers)
     table = Table.from_rows(read_rows(scores_csv))
     report = run_benchmark(table, targets, f"{shared} ({len(set(table.source))} sources, {table.label.size} rows)")
     write_report(report, out)

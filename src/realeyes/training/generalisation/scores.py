@@ -72,10 +72,10 @@ def file_features(data: bytes) -> dict[str, float]:
 _ENGINE: Engine | None = None
 
 
-def _init_worker() -> Engine:
-    """One engine per scoring process, built once."""
+def _init_worker(analyzers: tuple[str, ...] = ()) -> Engine:
+    """One engine per scoring process, built once: the default one, or only the named analyzers."""
     global _ENGINE
-    _ENGINE = Engine()
+    _ENGINE = Engine(analyzers=list(analyzers)) if analyzers else Engine()
     return _ENGINE
 
 
@@ -103,18 +103,39 @@ def score_image(image: BenchImage) -> list[dict[str, object]]:
     return rows
 
 
-def score_catalog(
-    images: list[BenchImage], out: Path, workers: int = 2, progress: Callable[[int], None] | None = None
-) -> Path:
-    """Score every image with the default engine in `workers` processes; write `out` (CSV) and return it."""
+def _scored(
+    images: list[BenchImage], workers: int, progress: Callable[[int], None] | None, analyzers: tuple[str, ...] = ()
+) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(analyzers,)) as pool:
         for done, image_rows in enumerate(pool.map(score_image, images, chunksize=4), start=1):
             rows.extend(image_rows)
             if progress:
                 progress(done)
-    write_rows(rows, out)
+    return rows
+
+
+def score_catalog(
+    images: list[BenchImage], out: Path, workers: int = 2, progress: Callable[[int], None] | None = None
+) -> Path:
+    """Score every image with the default engine in `workers` processes; write `out` (CSV) and return it."""
+    write_rows(_scored(images, workers, progress), out)
     return out
+
+
+def rescore_columns(images: list[BenchImage], path: Path, analyzers: tuple[str, ...], workers: int = 2) -> Path:
+    """Score every image again with only `analyzers` (a new version of one detector, say) and replace their
+    columns in the cached rows of `path`; the other analyzers' scores are kept (each analyzer reads the image
+    alone), and the engine's verdict columns are cleared: they came from the engine as it was."""
+    fresh = {(str(r["key"]), str(r["condition"])): r for r in _scored(images, workers, None, analyzers)}
+    rows: list[dict[str, object]] = []
+    for row in read_rows(path):
+        new = fresh.get((row["key"], row["condition"]), {})
+        rows.append(
+            {**row, **{f"score_{a}": new.get(f"score_{a}", "") for a in analyzers}, "verdict": "", "p_fake": ""}
+        )
+    write_rows(rows, path)
+    return path
 
 
 def write_rows(rows: list[dict[str, object]], out: Path) -> None:
