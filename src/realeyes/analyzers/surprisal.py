@@ -13,10 +13,9 @@ import numpy as np
 from realeyes.analyzers._registry import register
 from realeyes.analyzers.base import Analyzer, Evidence
 from realeyes.config import Settings
-from realeyes.imaging import grid_crops, to_luma
 from realeyes.media import Media
 from realeyes.models import Bundle
-from realeyes.models.coding_cost import SCALES, coding_costs
+from realeyes.models.coding_cost import SCALES, crop_costs
 from realeyes.models.served import ServedModel
 
 TASK = "surprisal"
@@ -54,13 +53,7 @@ class SurprisalAnalyzer(Analyzer):
 
     def costs(self, rgb: np.ndarray) -> np.ndarray | None:
         """Mean (actual, expected) bits per pixel per scale over the image's crops; None when it is too small."""
-        size = min(self.crop, *rgb.shape[:2]) // 2**SCALES * 2**SCALES
-        if size < self.crop // 2:
-            return None
-        luma = to_luma(rgb)
-        crops = grid_crops(luma, size, self.crops)
-        per_crop = [np.ravel(coding_costs(crop, self._run, self.scales)) for crop in crops]
-        return np.asarray(np.mean(per_crop, axis=0))
+        return crop_costs(rgb, self._run, self.crop, self.crops, self.scales)
 
     def rank(self, value: float) -> float:
         """Share of reference real photos whose statistic is below `value` (smoothed to stay inside (0, 1))."""

@@ -16,6 +16,8 @@ from collections.abc import Callable, Collection
 
 import numpy as np
 
+from realeyes.imaging import grid_crops, to_luma
+
 PHASES = 3  # coded phases of a 2x2 block; the fourth is implied by the block mean
 IN_CHANNELS = 6  # low-res, known phase a, known phase b, one-hot of the coded phase (3)
 SCALES = 2  # full resolution given half, half given quarter
@@ -114,3 +116,19 @@ def coding_costs(
         costs.append(scale_costs(level, run) if scale in scales else (0.0, 0.0))
         level = pool2(level)
     return costs
+
+
+def crop_costs(
+    rgb: np.ndarray,
+    run: Callable[[np.ndarray], np.ndarray],
+    crop: int,
+    crops: int,
+    scales: Collection[int] = range(SCALES),
+) -> np.ndarray | None:
+    """Mean (actual, expected) bits per pixel per scale, flattened, over `crops` grid crops of up to `crop` px of
+    the image's luma: how the analyzer codes an image. None when the image is too small (under crop/2 a side)."""
+    size = min(crop, *rgb.shape[:2]) // 2**SCALES * 2**SCALES
+    if size < crop // 2:
+        return None
+    per_crop = [np.ravel(coding_costs(c, run, scales)) for c in grid_crops(to_luma(rgb), size, crops)]
+    return np.asarray(np.mean(per_crop, axis=0))

@@ -16,9 +16,8 @@ import onnxruntime
 import torch
 
 from realeyes.analyzers.surprisal import statistic
-from realeyes.imaging import grid_crops, to_luma
 from realeyes.models.bundle import CARD_FILE, MODEL_FILE
-from realeyes.models.coding_cost import SCALES, coding_costs
+from realeyes.models.coding_cost import SCALES, crop_costs
 from realeyes.training.bundles import BundleSteps, build_bundle
 from realeyes.training.catalog import SOURCES
 from realeyes.training.generalisation.launder import launder, read_oriented, rng_for
@@ -75,11 +74,16 @@ class OnnxCoder:
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
         return np.asarray(self.session.run(None, {"image": inputs})[0], dtype=np.float64)
 
-    def costs(self, rgb: np.ndarray, layout: Layout) -> np.ndarray:
-        """The analyzer's rule: mean (actual, expected) per scale over the layout's grid crops."""
-        size = min(layout.crop, *rgb.shape[:2]) // 2**SCALES * 2**SCALES
-        crops = grid_crops(to_luma(rgb), size, layout.crops)
-        return np.asarray(np.mean([np.ravel(coding_costs(c, self)) for c in crops], axis=0))
+    def costs(self, rgb: np.ndarray, layout: Layout) -> np.ndarray | None:
+        """The analyzer's rule with this layout (every scale coded); None when the image is too small for it."""
+        return crop_costs(rgb, self, layout.crop, layout.crops)
+
+    def table(self, images: list[np.ndarray], layout: Layout) -> np.ndarray:
+        """The costs of images that must all be large enough for the layout (the validation images)."""
+        rows = [self.costs(rgb, layout) for rgb in images]
+        if any(row is None for row in rows):
+            raise PipelineError(f"a validation image is under {layout.crop // 2} px on a side")
+        return np.array(rows)
 
 
 def _clean_and_laundered(path: Path, key: str) -> list[np.ndarray]:
@@ -127,7 +131,7 @@ def choose(coder: OnnxCoder, shared: Path) -> tuple[Choice, dict[str, Any]]:
     images, labels, data = _validation_images(shared)
     aucs: dict[Choice, float] = {}
     for layout in LAYOUTS:
-        table = np.array([coder.costs(rgb, layout) for rgb in images])
+        table = coder.table(images, layout)
         for name, weights in CANDIDATES.items():
             aucs[name, layout] = float(roc_auc(labels, table @ np.array(weights)) or 0.5)
     rule = f"cheapest to serve within {SELECTION_TOLERANCE} of the best validation AUC"
@@ -144,8 +148,8 @@ def cheapest_close(aucs: dict[Choice, float]) -> Choice:
 def selection_auc(coder: OnnxCoder, shared: Path, weights: list[float], layout: Layout) -> tuple[float, str]:
     """The validation AUC of one statistic served with one layout."""
     images, labels, data = _validation_images(shared)
-    scores = [statistic(coder.costs(rgb, layout), weights) for rgb in images]
-    return float(roc_auc(labels, np.array(scores)) or 0.5), data
+    scores = coder.table(images, layout) @ np.array(weights)
+    return float(roc_auc(labels, scores) or 0.5), data
 
 
 def reference_values(coder: OnnxCoder, shared: Path, weights: list[float], layout: Layout) -> list[float]:
@@ -153,8 +157,9 @@ def reference_values(coder: OnnxCoder, shared: Path, weights: list[float], layou
     values = []
     for path, key in training_photos(shared):
         for rgb in _clean_and_laundered(path, key):
-            if min(rgb.shape[:2]) >= layout.crop // 2:
-                values.append(round(statistic(coder.costs(rgb, layout), weights), 5))
+            costs = coder.costs(rgb, layout)
+            if costs is not None:  # the photos the analyzer would score
+                values.append(round(statistic(costs, weights), 5))
     return sorted(values)
 
 

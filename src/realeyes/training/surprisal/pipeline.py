@@ -63,9 +63,12 @@ def export(settings: ExportSettings) -> Path:
     from realeyes.training.surprisal.train import CHECKPOINT
 
     folder = settings.out or DEFAULT_MODELS_DIR / "surprisal" / f"{NAME}-{settings.version}"
-    if settings.network is None and settings.workdir is None:
+    if settings.network is not None:
+        source = settings.network
+    elif settings.workdir is not None:
+        source = settings.workdir / CHECKPOINT
+    else:
         raise PipelineError("export needs --workdir (a trained coder) or --network (a coder bundle)")
-    source = settings.network or settings.workdir / CHECKPOINT  # type: ignore[operator]
     return build_coder_bundle(source, settings.shared, folder, settings.version)
 
 
