@@ -25,7 +25,6 @@ from realeyes import samples
 from realeyes.analyzers.surprisal import SurprisalAnalyzer
 from realeyes.config import Settings
 from realeyes.media import Media, load_media
-from realeyes.models import load_bundle
 
 SIDE, COUNT = 512, 16
 
@@ -51,7 +50,7 @@ def main() -> None:
 
     settings = Settings()
     media = images(None if args.synthetic else args.photos, settings)
-    analyzers = {path.name: SurprisalAnalyzer(settings, bundle=load_bundle(path)) for path in args.bundles}
+    analyzers = {path.name: SurprisalAnalyzer.from_bundle(path, settings) for path in args.bundles}
     for analyzer in analyzers.values():
         analyzer.analyze(media[0])  # session built and warm before the clock
     per_block: dict[str, list[float]] = {name: [] for name in analyzers}

@@ -28,8 +28,6 @@ from bench_scan import synthetic_photo
 
 from realeyes.analyzers._copy_move import find_duplicates
 from realeyes.analyzers.localizer import LocalizerAnalyzer
-from realeyes.config import Settings
-from realeyes.models import load_bundle
 from realeyes.training.generalisation.launder import SIDE, launder, read_oriented, rng_for
 
 
@@ -58,7 +56,7 @@ def main() -> None:
     parser.add_argument("--photos", type=Path, help="photos to launder instead of the synthetic ones")
     args = parser.parse_args()
     cv2.setNumThreads(1)  # the search's OpenCV calls, like the network, on one core
-    analyzers = [LocalizerAnalyzer(Settings(), bundle=load_bundle(path)) for path in args.bundles]
+    analyzers = [LocalizerAnalyzer.from_bundle(path) for path in args.bundles]
     inputs = images(args.images, args.photos)
     for analyzer in analyzers:  # sessions created and warmed before the clock starts
         analyzer.pixel_logits(inputs[0])

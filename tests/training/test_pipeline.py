@@ -22,9 +22,7 @@ from mlflow import MlflowClient
 from realeyes import samples
 from realeyes.analyzers.classifier import ClassifierAnalyzer
 from realeyes.cli import main
-from realeyes.config import Settings
 from realeyes.media import load_media
-from realeyes.models import load_bundle
 from realeyes.training.tracking import CLASSIFIER_EXPERIMENT, EVALUATION_EXPERIMENT
 
 
@@ -191,7 +189,7 @@ def test_int8_export_ships_the_quantized_graph_only_within_the_tolerance(
     assert decision["decided_on"] == "validation AUC" and 0.0 <= decision["int8"] <= 1.0
     assert 0.0 <= decision["test_int8"] <= 1.0 and 0.0 <= decision["test_fp32"] <= 1.0  # reported, not decided on
     assert quantized(bundle) is kept
-    analyzer = ClassifierAnalyzer(Settings(), bundle=load_bundle(bundle))  # the card's sha256 names the served graph
+    analyzer = ClassifierAnalyzer.from_bundle(bundle)  # the card's sha256 names the served graph
     assert 0.0 <= analyzer.analyze(load_media(pipeline["data"] / "real" / "00.png")).score <= 1.0
 
 

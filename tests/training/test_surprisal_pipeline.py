@@ -17,7 +17,6 @@ from realeyes.analyzers.surprisal import SurprisalAnalyzer
 from realeyes.cli import main
 from realeyes.config import Settings
 from realeyes.media import load_media
-from realeyes.models import load_bundle
 from realeyes.training.surprisal.build import VALIDATION, Layout, cheapest_close, coded_pixels, serving_cost
 from realeyes.training.surprisal.train import TRAINING_SOURCES
 
@@ -62,7 +61,7 @@ def test_the_coder_trains_through_the_shared_loop_and_exports_a_served_bundle(tm
     card = json.loads((bundle / "card.json").read_text())
     assert card["task"] == "surprisal" and card["training"]["config"]["max_steps"] == 4
     assert card["onnx_parity_max_abs_diff"] < 1e-3 and len(card["reference"]["values"]) > 0
-    analyzer = SurprisalAnalyzer(Settings(), bundle=load_bundle(bundle))
+    analyzer = SurprisalAnalyzer.from_bundle(bundle)
     photo = samples.jpeg_bytes(samples.photo_like(400, 400, seed=7), quality=90)
     evidence = analyzer.analyze(load_media(photo, Settings()))
     assert evidence.score is not None and 0.0 <= evidence.score <= 1.0

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.special import expit
 from scipy.stats import mannwhitneyu
 
 from realeyes.training import metrics, pixel_metrics
@@ -175,28 +174,6 @@ def test_reliability_bins() -> None:
 
 def test_ece_empty_is_none() -> None:
     assert metrics.expected_calibration_error([], []) is None
-
-
-@pytest.mark.parametrize("true_temperature", [0.5, 2.5])
-def test_fit_temperature_recovers_known_temperature(true_temperature: float) -> None:
-    rng = np.random.default_rng(11)
-    calibrated = rng.normal(0.0, 2.0, size=40_000)
-    labels = (rng.random(calibrated.size) < expit(calibrated)).astype(int)
-    logits = calibrated * true_temperature  # a model over/under-confident by exactly T
-    fitted = metrics.fit_temperature(labels, logits)
-    assert fitted == pytest.approx(true_temperature, rel=0.05)
-
-
-def test_apply_temperature() -> None:
-    probs = metrics.apply_temperature([0.0, 2.0, -4.0], 2.0)
-    np.testing.assert_allclose(probs, expit(np.array([0.0, 1.0, -2.0])))
-    with pytest.raises(ValueError, match="temperature"):
-        metrics.apply_temperature([1.0], 0.0)
-
-
-def test_fit_temperature_rejects_empty() -> None:
-    with pytest.raises(ValueError, match="no samples"):
-        metrics.fit_temperature([], [])
 
 
 # ---------------------------------------------------------------- report

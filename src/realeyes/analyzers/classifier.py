@@ -7,33 +7,27 @@ from pathlib import Path
 import numpy as np
 
 from realeyes.analyzers._registry import register
-from realeyes.analyzers.base import Analyzer, Evidence
+from realeyes.analyzers._served import ServedAnalyzer
+from realeyes.analyzers.base import Evidence
 from realeyes.config import Settings
 from realeyes.imaging import GRID, grid_crops
 from realeyes.media import Media
 from realeyes.models import Bundle
-from realeyes.models.served import ServedModel
-
-TASK = "classifier"
-CARD_NEEDS = ("input.crop", "input.crops", "input.min_side", "calibration.scale", "calibration.bias")
 
 
 @register
-class ClassifierAnalyzer(Analyzer):
+class ClassifierAnalyzer(ServedAnalyzer):
     """Learned real-vs-AI classifier (ONNX Runtime), calibrated on held-out data."""
 
     name = "classifier"
     version = "1.0"
+    task = "classifier"
+    card_needs = ("input.crop", "input.crops", "input.min_side", "calibration.scale", "calibration.bias")
 
     def __init__(self, settings: Settings | None = None, bundle: Bundle | None = None) -> None:
-        super().__init__(settings)
-        self.model = ServedModel(TASK, self.settings, bundle, CARD_NEEDS)
+        super().__init__(settings, bundle)
         spec = self.model.input
         self.crop, self.crops, self.min_side = int(spec["crop"]), int(spec["crops"]), int(spec["min_side"])
-
-    @property
-    def model_version(self) -> str:
-        return self.model.version
 
     @property
     def fusion_path(self) -> Path | None:

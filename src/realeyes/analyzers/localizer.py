@@ -24,23 +24,13 @@ import numpy as np
 
 from realeyes.analyzers._copy_move import Duplicate, find_duplicates
 from realeyes.analyzers._registry import register
-from realeyes.analyzers.base import Analyzer, Evidence, Map
+from realeyes.analyzers._served import ServedAnalyzer
+from realeyes.analyzers.base import Evidence, Map
 from realeyes.config import Settings
 from realeyes.imaging import fit_within
 from realeyes.media import Media
 from realeyes.models import Bundle
 from realeyes.models.bundle import sigmoid
-from realeyes.models.served import ServedModel
-
-TASK = "localizer"
-CARD_NEEDS = (
-    "input.max_pixels",
-    "input.min_side",
-    "input.top_fraction",
-    "calibration.scale",
-    "calibration.bias",
-    "threshold",
-)
 
 
 def top_mean(logits: np.ndarray, fraction: float) -> float:
@@ -51,22 +41,26 @@ def top_mean(logits: np.ndarray, fraction: float) -> float:
 
 
 @register
-class LocalizerAnalyzer(Analyzer):
+class LocalizerAnalyzer(ServedAnalyzer):
     """Learned manipulation localizer (ONNX Runtime): a mask of likely edited pixels and an image score."""
 
     name = "localizer"
     version = "1.0"
+    task = "localizer"
+    card_needs = (
+        "input.max_pixels",
+        "input.min_side",
+        "input.top_fraction",
+        "calibration.scale",
+        "calibration.bias",
+        "threshold",
+    )
 
     def __init__(self, settings: Settings | None = None, bundle: Bundle | None = None) -> None:
-        super().__init__(settings)
-        self.model = ServedModel(TASK, self.settings, bundle, CARD_NEEDS)
+        super().__init__(settings, bundle)
         spec = self.model.input
         self.max_pixels, self.min_side = int(spec["max_pixels"]), int(spec["min_side"])
         self.top_fraction = float(spec["top_fraction"])
-
-    @property
-    def model_version(self) -> str:
-        return self.model.version
 
     @property
     def threshold(self) -> float:

@@ -11,15 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from realeyes.analyzers._registry import register
-from realeyes.analyzers.base import Analyzer, Evidence
+from realeyes.analyzers._served import ServedAnalyzer
+from realeyes.analyzers.base import Evidence
 from realeyes.config import Settings
 from realeyes.media import Media
 from realeyes.models import Bundle
 from realeyes.models.coding_cost import SCALES, crop_costs
-from realeyes.models.served import ServedModel
-
-TASK = "surprisal"
-CARD_NEEDS = ("input.crop", "input.crops", "statistic.weights", "reference.values")
 
 
 def statistic(costs: np.ndarray, weights: list[float]) -> float:
@@ -28,25 +25,22 @@ def statistic(costs: np.ndarray, weights: list[float]) -> float:
 
 
 @register
-class SurprisalAnalyzer(Analyzer):
+class SurprisalAnalyzer(ServedAnalyzer):
     """Coding cost under a lossless coder trained on real photos only, against what the coder expects (ZED's idea)."""
 
     name = "surprisal"
     version = "1.0"
+    task = "surprisal"
+    card_needs = ("input.crop", "input.crops", "statistic.weights", "reference.values")
 
     def __init__(self, settings: Settings | None = None, bundle: Bundle | None = None) -> None:
-        super().__init__(settings)
-        self.model = ServedModel(TASK, self.settings, bundle, CARD_NEEDS)
+        super().__init__(settings, bundle)
         card = self.model.bundle.card
         self.crop, self.crops = int(self.model.input["crop"]), int(self.model.input["crops"])
         self.weights = [float(w) for w in card["statistic"]["weights"]]
         # Only the scales the statistic reads are coded (each costs a pass of the network).
         self.scales = [s for s in range(SCALES) if any(self.weights[2 * s : 2 * s + 2])]
         self.reference = np.sort(np.asarray(card["reference"]["values"], dtype=np.float64))
-
-    @property
-    def model_version(self) -> str:
-        return self.model.version
 
     def _run(self, inputs: np.ndarray) -> np.ndarray:
         return np.asarray(self.model.run(inputs), dtype=np.float64)

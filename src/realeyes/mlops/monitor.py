@@ -17,7 +17,7 @@ from realeyes.config import Settings
 from realeyes.engine import Engine
 from realeyes.errors import MediaError, ModelUnavailable
 from realeyes.mlops.drift import build_reference, compare
-from realeyes.models.bundle import CARD_FILE, load_bundle
+from realeyes.models.bundle import CARD_FILE
 from realeyes.models.registry import Registry
 from realeyes.store import Analysis, Database, DriftReport
 
@@ -29,7 +29,7 @@ def engine_serving(bundle_dir: Path, settings: Settings) -> Engine:
     analyzers: list[Analyzer] = []
     for name in list_analyzers():
         if name == "classifier":
-            analyzers.append(ClassifierAnalyzer(settings, bundle=load_bundle(bundle_dir)))
+            analyzers.append(ClassifierAnalyzer.from_bundle(bundle_dir, settings))
             continue
         try:
             analyzers.append(create(name, settings))

@@ -14,7 +14,7 @@ from realeyes.config import Settings
 from realeyes.engine import Engine
 from realeyes.errors import RealEyesError
 from realeyes.fusion import Thresholds
-from realeyes.models.bundle import Bundle, load_bundle
+from realeyes.models.bundle import Bundle
 from realeyes.training.bundles import BundleSteps, build_bundle
 from realeyes.training.calibration import fit_platt
 from realeyes.training.catalog import SOURCES, sample_pixels
@@ -74,12 +74,12 @@ def build_classifier_bundle(
     }
 
     def calibrate(bundle: Path) -> dict[str, Any]:
-        scale, bias = _calibrate(_analyzer(bundle), splits["val"])
+        scale, bias = _calibrate(ClassifierAnalyzer.from_bundle(bundle), splits["val"])
         return {"calibration": {**card["calibration"], "scale": round(scale, 5), "bias": round(bias, 5),
                                 "fitted_on": "validation split"}}  # fmt: skip
 
     def evaluate_held_out(bundle: Path) -> dict[str, Any]:
-        analyzer, metrics = _analyzer(bundle), {}
+        analyzer, metrics = ClassifierAnalyzer.from_bundle(bundle), {}
         for split, samples in splits.items():
             data = f"{split} split of {manifest} (held out from training)"
             metrics[split] = evaluate(analyzer, samples, data, sweep=sweep)
@@ -94,10 +94,6 @@ def build_classifier_bundle(
     return build_bundle(folder, steps)
 
 
-def _analyzer(bundle: Path) -> ClassifierAnalyzer:
-    return ClassifierAnalyzer(Settings(), bundle=load_bundle(bundle))
-
-
 def _fit_fusion(analyzer: ClassifierAnalyzer, rows: list[Any], folder: Path, manifest: Path) -> dict[str, Any]:
     """Fit fusion on validation images; report the fused p_fake on test images (both held out)."""
     others = [create(name) for name in PIXEL_ANALYZERS if name != "classifier"]
@@ -107,7 +103,7 @@ def _fit_fusion(analyzer: ClassifierAnalyzer, rows: list[Any], folder: Path, man
     write_fusion(folder, fusion)
     # The candidate's own fusion, not the served models/fusion.json (fitted for the served models).
     settings = Settings(fusion_path=folder / FUSION_FILE)
-    fused = Engine.from_analyzers([*others, ClassifierAnalyzer(settings, bundle=load_bundle(folder))], settings)
+    fused = Engine.from_analyzers([*others, ClassifierAnalyzer.from_bundle(folder, settings)], settings)
     labels, p_fake = [], []
     for sample in (s for s, split in rows if split == "test"):
         try:
@@ -122,7 +118,7 @@ def _fit_fusion(analyzer: ClassifierAnalyzer, rows: list[Any], folder: Path, man
 def _choose_int8(folder: Path, val: list[Any], test: list[Any], tolerance: float) -> dict[str, Any]:
     """Calibrate int8 activation ranges on up to 64 validation images; decide by validation AUC."""
     val_images, test_images = _pixels(val), _pixels(test)
-    fp32 = ClassifierAnalyzer(Settings(), bundle=load_bundle(folder))
+    fp32 = ClassifierAnalyzer.from_bundle(folder)
     every = max(1, len(val_images) // 64)
     batches = [batch for _, rgb in val_images[::every] if (batch := fp32.input_batch(rgb)) is not None]
     return choose_int8(

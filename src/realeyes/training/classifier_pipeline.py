@@ -223,15 +223,13 @@ def _evaluate_generalisation(settings: EvaluateSettings) -> dict[str, Any]:
 def test_split_auc(bundle: Path, run: Mapping[str, Any]) -> Figure:
     """The bundle's AUC on the run's test split (real inputs and reconstructions, as prepared)."""
     from realeyes.analyzers.classifier import ClassifierAnalyzer
-    from realeyes.config import Settings
-    from realeyes.models.bundle import load_bundle
     from realeyes.training.evaluate import evaluate as evaluate_classifier
     from realeyes.training.prepare import read_prepared
 
     manifest = run["prepare"].workdir / "manifest.csv"
     test = [sample for sample, split in read_prepared(manifest) if split == "test"]
     described = f"test split of {manifest} ({len(test)} images)"
-    analyzer = ClassifierAnalyzer(Settings(), bundle=load_bundle(bundle))
+    analyzer = ClassifierAnalyzer.from_bundle(bundle)
     return Figure(float(evaluate_classifier(analyzer, test, described, sweep=False)["as_served"]["auc"]), described)
 
 

@@ -56,6 +56,12 @@ class Fitted:
     minutes: float
     curve: list[Figures] = field(default_factory=list)
 
+    def write_history(self, output: Path, **extra: object) -> dict[str, object]:
+        """The run's history (steps, the pipeline's own figures, the curve, minutes) beside its checkpoint."""
+        history = {"steps": self.steps, **extra, "curve": self.curve, "minutes": self.minutes}
+        output.with_suffix(".history.json").write_text(json.dumps(history, indent=2))
+        return history
+
 
 def learning_rate(step: int, progress: float, config: Schedule) -> float:
     """Linear warm-up over the first steps, then a cosine decay over the run's progress (0 to 1)."""

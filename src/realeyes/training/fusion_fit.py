@@ -39,12 +39,16 @@ def collect_logits(engine: Engine, samples: list[Sample]) -> tuple[np.ndarray, n
 
 
 def fit_logistic(
-    features: np.ndarray, labels: np.ndarray, l2: float = 0.01, weights: np.ndarray | None = None
+    features: np.ndarray,
+    labels: np.ndarray,
+    l2: float = 0.01,
+    weights: np.ndarray | None = None,
+    nonnegative: bool = True,
 ) -> tuple[float, np.ndarray]:
-    """(bias, coefficients >= 0) minimising the (weighted) mean binary NLL + l2 * |coefficients|^2.
+    """(bias, coefficients) minimising the (weighted) mean binary NLL + l2 * |coefficients|^2.
 
-    Coefficients may not be negative: every analyzer's score means "higher is less authentic", and a fitted
-    sign flip would only encode a quirk of the validation data (and make its reasons read backwards).
+    For the fusion the coefficients may not be negative: every analyzer's score means "higher is less authentic",
+    and a fitted sign flip would only encode a quirk of the validation data (and make its reasons read backwards).
     """
 
     w = np.ones(labels.shape) if weights is None else weights / weights.mean()
@@ -53,7 +57,7 @@ def fit_logistic(
         z = params[0] + features @ params[1:]
         return float(np.mean(w * (np.logaddexp(0.0, z) - labels * z)) + l2 * np.sum(params[1:] ** 2))
 
-    bounds = [(None, None)] + [(0.0, None)] * features.shape[1]
+    bounds = [(None, None)] + [(0.0, None) if nonnegative else (None, None)] * features.shape[1]
     result = minimize(loss, x0=np.zeros(features.shape[1] + 1), method="L-BFGS-B", bounds=bounds)
     return float(result.x[0]), result.x[1:]
 

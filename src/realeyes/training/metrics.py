@@ -12,8 +12,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize_scalar
-from scipy.special import expit
 from scipy.stats import rankdata
 
 FloatArray = npt.NDArray[np.float64]
@@ -256,35 +254,6 @@ def expected_calibration_error(labels: npt.ArrayLike, probs: npt.ArrayLike, bins
         return None
     gaps = (row["count"] * abs(row["observed_frequency"] - row["mean_confidence"]) for row in rows if row["count"])
     return float(sum(gaps) / total)
-
-
-def _binary_nll(labels: FloatArray, logits: FloatArray) -> float:
-    """Mean binary cross-entropy of sigmoid(logits), computed stably."""
-    return float(np.mean(np.logaddexp(0.0, logits) - labels * logits))
-
-
-def fit_temperature(labels: npt.ArrayLike, logits: npt.ArrayLike, bounds: tuple[float, float] = (1e-3, 1e3)) -> float:
-    """Temperature T > 0 (within bounds) minimising the binary NLL of sigmoid(logit / T)."""
-    y, z = _prepare(labels, logits)
-    if not y.size:
-        raise ValueError("cannot fit a temperature on no samples")
-    low, high = bounds
-    if not 0.0 < low < high:
-        raise ValueError(f"bounds must satisfy 0 < low < high, got {bounds}")
-    targets = y.astype(np.float64)
-    result = minimize_scalar(
-        lambda log_t: _binary_nll(targets, z / np.exp(log_t)),
-        bounds=(np.log(low), np.log(high)),
-        method="bounded",
-    )
-    return float(np.exp(result.x))
-
-
-def apply_temperature(logits: npt.ArrayLike, temperature: float) -> FloatArray:
-    """Calibrated probabilities sigmoid(logits / temperature)."""
-    if not temperature > 0.0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    return np.asarray(expit(np.asarray(logits, dtype=np.float64) / temperature), dtype=np.float64)
 
 
 # ---------------------------------------------------------------- report

@@ -6,7 +6,6 @@ equally often, so that the largest set (e.g. the FLUX faces) cannot dominate wha
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -135,12 +134,8 @@ def train(manifest: Path, output: Path, config: TrainConfig, resume: bool = Fals
         return auc, {"val_auc": auc}
 
     fitted = fit(model, optimiser, config, batch_loss, validate, output, resume, (sampler.rng, rng))
-    history = {
-        "steps": fitted.steps,
-        "best_val_auc": -1.0 if fitted.best is None else fitted.best,
-        "train_sources": sorted({image.sample.source for image in train_images}),
-        "curve": fitted.curve,
-        "minutes": fitted.minutes,
-    }
-    output.with_suffix(".history.json").write_text(json.dumps(history, indent=2))
-    return history
+    return fitted.write_history(
+        output,
+        best_val_auc=-1.0 if fitted.best is None else fitted.best,
+        train_sources=sorted({image.sample.source for image in train_images}),
+    )

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from realeyes.application.analyses import key_frames
 from realeyes.labels import EvidenceLabel, VerdictLabel
@@ -51,12 +52,17 @@ def refuse_video(data: bytes) -> None:
         raise ApiError(422, "video_requires_job", "videos are long work: send them to POST /v1/jobs (field 'files')")
 
 
-def _load(state: ServiceState, caller: Principal, analysis_id: str) -> tuple[Analysis, list[Feedback]]:
+def _visible(session: Session, caller: Principal, analysis_id: str) -> Analysis:
     """The caller's analysis (any owner's for an admin key); another owner's is as missing as an unknown id."""
+    analysis = session.get(Analysis, analysis_id)
+    if analysis is None or not (caller.is_admin or analysis.owner == caller.owner):
+        raise ApiError(404, "not_found", f"no analysis {analysis_id!r}")
+    return analysis
+
+
+def _load(state: ServiceState, caller: Principal, analysis_id: str) -> tuple[Analysis, list[Feedback]]:
     with state.database.session() as session:
-        analysis = session.get(Analysis, analysis_id)
-        if analysis is None or not (caller.is_admin or analysis.owner == caller.owner):
-            raise ApiError(404, "not_found", f"no analysis {analysis_id!r}")
+        analysis = _visible(session, caller, analysis_id)
         return analysis, list(analysis.feedback)
 
 
@@ -195,9 +201,7 @@ def add_feedback(state: State, caller: Caller, analysis_id: str, body: FeedbackI
     """On the caller's own analysis (any, for an admin key). An admin key's label is accepted for retraining at
     once; any other waits as `pending` until an admin accepts it (`POST /v1/feedback/{id}/review`)."""
     with state.database.session() as session:
-        analysis = session.get(Analysis, analysis_id)
-        if analysis is None or not (caller.is_admin or analysis.owner == caller.owner):
-            raise ApiError(404, "not_found", f"no analysis {analysis_id!r}")
+        _visible(session, caller, analysis_id)
         feedback = Feedback(analysis_id=analysis_id, label=body.label, note=body.note, api_key_id=caller.key_id)
         if caller.is_admin:
             feedback.status = FeedbackStatus.accepted.value

@@ -10,7 +10,6 @@ crops when it has any, else self-blends of its real crops. Test crops and the la
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -123,11 +122,4 @@ def train(manifest: Path, output: Path, config: FaceTrainConfig, resume: bool = 
         return auc, {"val_auc": auc}
 
     fitted = fit(model, optimiser, config, batch_loss, validate, output, resume, (sampler.rng, rng))
-    history = {
-        "steps": fitted.steps,
-        "best_val_auc": -1.0 if fitted.best is None else fitted.best,
-        "curve": fitted.curve,
-        "minutes": fitted.minutes,
-    }
-    output.with_suffix(".history.json").write_text(json.dumps(history, indent=2))
-    return history
+    return fitted.write_history(output, best_val_auc=-1.0 if fitted.best is None else fitted.best)

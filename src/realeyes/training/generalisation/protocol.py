@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
 
 from realeyes.fusion import logit
 from realeyes.training.dataset import FAKE, REAL
@@ -156,23 +155,15 @@ def file_feature_baseline() -> Detector:
     def fit(table: Table, mask: np.ndarray) -> Scorer:
         features = np.stack([table.columns[c][mask] for c in FILE_FEATURES], axis=1)
         mean, std = features.mean(axis=0), features.std(axis=0) + 1e-9
-        params = _free_logistic((features - mean) / std, table.label[mask].astype(float))
+        bias, coefficients = fit_logistic((features - mean) / std, table.label[mask].astype(float), nonnegative=False)
 
         def score(t: Table, rows: np.ndarray) -> np.ndarray:
             x = (np.stack([t.columns[c][rows] for c in FILE_FEATURES], axis=1) - mean) / std
-            return np.asarray(1.0 / (1.0 + np.exp(-(params[0] + x @ params[1:]))))
+            return np.asarray(1.0 / (1.0 + np.exp(-(bias + x @ coefficients))))
 
         return score
 
     return Detector("file-features baseline", fit, fitted=True)
-
-
-def _free_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.01) -> np.ndarray:
-    def loss(p: np.ndarray) -> float:
-        z = p[0] + x @ p[1:]
-        return float(np.mean(np.logaddexp(0.0, z) - y * z) + l2 * np.sum(p[1:] ** 2))
-
-    return np.asarray(minimize(loss, np.zeros(x.shape[1] + 1), method="L-BFGS-B").x)
 
 
 def out_of_fold(detector: Detector, table: Table, universe: Sequence[str]) -> np.ndarray:

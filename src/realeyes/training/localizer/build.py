@@ -16,7 +16,7 @@ import numpy as np
 from realeyes.analyzers.localizer import LocalizerAnalyzer, top_mean
 from realeyes.config import Settings
 from realeyes.fusion import Thresholds
-from realeyes.models.bundle import Bundle, load_bundle
+from realeyes.models.bundle import Bundle
 from realeyes.training.bundles import BundleSteps, build_bundle, render_card
 from realeyes.training.calibration import fit_platt
 from realeyes.training.catalog import SOURCES
@@ -122,10 +122,10 @@ def build_localizer_bundle(
     real_val = read_coverage(shared, "val") if shared else []
 
     def calibrate(bundle: Path) -> dict[str, Any]:
-        return _calibration(_analyzer(bundle), val, real_val)
+        return _calibration(LocalizerAnalyzer.from_bundle(bundle), val, real_val)
 
     def evaluate_held_out(bundle: Path) -> dict[str, Any]:
-        analyzer, metrics = _analyzer(bundle), {}
+        analyzer, metrics = LocalizerAnalyzer.from_bundle(bundle), {}
         for split, images in (("val", val), ("test", test)):
             data = f"fixed synthetic {split} set {workdir / split} ({len(images)} images from held-out photos)"
             metrics[split] = evaluate(analyzer, images, data, sweep=sweep and split == "test")
@@ -140,10 +140,6 @@ def build_localizer_bundle(
         int8 = lambda bundle: _choose_int8(bundle, val, test, tolerance)  # noqa: E731
     steps = BundleSteps(card, lambda path: export_onnx(model, path), calibrate, evaluate_held_out, int8, _render)
     return build_bundle(folder, steps)
-
-
-def _analyzer(bundle: Path) -> LocalizerAnalyzer:
-    return LocalizerAnalyzer(Settings(), bundle=load_bundle(bundle))
 
 
 def _calibration(uncalibrated: LocalizerAnalyzer, val: list[FixedImage], real_val: list[FixedImage]) -> dict[str, Any]:
@@ -229,7 +225,7 @@ def _real_world_table(metrics: dict[str, Any]) -> list[str]:
 
 def _choose_int8(folder: Path, val: list[FixedImage], test: list[FixedImage], tolerance: float) -> dict[str, Any]:
     """Calibrate int8 activation ranges on up to 48 validation images; decide by validation pixel F1 at 0.5."""
-    fp32 = LocalizerAnalyzer(Settings(), bundle=load_bundle(folder))
+    fp32 = LocalizerAnalyzer.from_bundle(folder)
     # The percentile calibrator stacks activations, so every calibration input has one size: a centre window.
     inputs = [fp32.input_batch(image.rgb) for image in val[:: max(1, len(val) // 48)]]
     side = min(CALIBRATION_SIDE, *(min(batch.shape[2:]) for batch in inputs))

@@ -186,11 +186,9 @@ def _require_coverage(shared: Path) -> None:
 
 
 def _analyzer(bundle: Path | None) -> Any:
-    from realeyes.analyzers.localizer import LocalizerAnalyzer
-    from realeyes.config import Settings
-    from realeyes.models import load_bundle
+    from realeyes.analyzers.localizer import LocalizerAnalyzer  # served-model code loads only when a stage runs
 
-    return LocalizerAnalyzer(Settings(), bundle=load_bundle(bundle) if bundle else None)
+    return LocalizerAnalyzer.from_bundle(bundle)
 
 
 PIPELINE = Pipeline(

@@ -35,7 +35,6 @@ from realeyes.training.metrics import roc_auc
 from realeyes.training.pixel_metrics import per_image_best, pixel_scores
 
 COVERAGE = Path("forgeries/coverage")
-PARTS = ("val", "test")
 LEVEL = 0.5  # the pixel level every map is read at (the localizer's shipped mask level)
 
 # rgb -> (a [0, 1] map at the image's size, an image score)

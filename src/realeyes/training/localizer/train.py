@@ -11,7 +11,6 @@ image-level AUC and the real forgeries' mean pixel F1 at 0.5, is kept.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -189,13 +188,9 @@ def train(
         return selection_score(scores), dict(scores)
 
     fitted = fit(model, optimiser, config, batch_loss, validation, output, resume, (data.rng,))
-    history = {
-        "steps": fitted.steps,
-        "best_selection": round(-1.0 if fitted.best is None else fitted.best, 4),
-        "validation_images": len(val_images),
-        "real_validation_images": len(real_val or []),
-        "curve": fitted.curve,
-        "minutes": fitted.minutes,
-    }
-    output.with_suffix(".history.json").write_text(json.dumps(history, indent=2))
-    return history
+    return fitted.write_history(
+        output,
+        best_selection=round(-1.0 if fitted.best is None else fitted.best, 4),
+        validation_images=len(val_images),
+        real_validation_images=len(real_val or []),
+    )

@@ -3,7 +3,6 @@ a cosine schedule, and a last state an interrupted run resumes from."""
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,9 +91,7 @@ def train(shared: Path, workdir: Path, config: CoderConfig, resume: bool = False
         return None, figures
 
     fitted = fit(model, optimiser, config, batch_loss, validate, workdir / CHECKPOINT, resume, (rng,))
-    history = {"steps": fitted.steps, "minutes": fitted.minutes, "curve": fitted.curve}
-    (workdir / CHECKPOINT).with_suffix(".history.json").write_text(json.dumps(history, indent=2))
-    return history
+    return fitted.write_history(workdir / CHECKPOINT)
 
 
 def load_coder(checkpoint: Path) -> tuple[Coder, CoderConfig]:
