@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from realeyes.cli import main
 from realeyes.mlops.retrain import RetrainConfig, retrain
 from realeyes.models.bundle import load_bundle, sha256_of
+from realeyes.models.registry import Registry
 from realeyes.training import pipeline as contract
 from realeyes.training.bundles import BundleSteps, build_bundle
 from realeyes.training.pipeline import Figure, Pipeline, PipelineError, Stage, configure, setting, workdir_setting
@@ -178,3 +179,33 @@ def test_retraining_refuses_settings_for_a_stage_it_does_not_run(toy: Pipeline, 
     config = RetrainConfig("toy", tmp_path / "run", tmp_path / "models", {"prepare": {"seed": "1"}})
     with pytest.raises(PipelineError, match="runs no stage prepare"):
         retrain(config)
+
+
+def _toy_steps(version: str, evaluate: Any = None) -> BundleSteps:
+    card = {"name": "toy-model", "version": version, "task": "toy", "input": {}, "threshold": 0.5,
+            "calibration": {"scale": 1.0}, "training_data": ["toy"], "synthetic": "all", "limitations": []}  # fmt: skip
+
+    def export(path: Path) -> float:
+        path.write_bytes(f"toy model {version}".encode())
+        return 0.0
+
+    return BundleSteps(card, export, lambda _: {}, evaluate or (lambda _: {"metrics": {"quality": 0.5}}))
+
+
+def test_a_failed_export_leaves_no_bundle_and_keeps_the_one_already_there(tmp_path: Path) -> None:
+    folder = tmp_path / "models" / "toy" / "toy-model-0.1.0"
+    build_bundle(folder, _toy_steps("0.1.0"))
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+
+    def evaluation_fails(bundle: Path) -> dict[str, Any]:
+        assert (bundle / "card.json").is_file() and bundle != folder  # the steps work on a scratch copy
+        assert [b.path for b in Registry(tmp_path / "models").bundles()] == [folder]  # which is never listed
+        raise RuntimeError("held-out data unreadable")
+
+    with pytest.raises(RuntimeError, match="unreadable"):
+        build_bundle(folder, _toy_steps("0.1.0", evaluation_fails))
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert [path.name for path in folder.parent.iterdir()] == ["toy-model-0.1.0"]
+    with pytest.raises(RuntimeError):
+        build_bundle(folder.with_name("toy-model-0.2.0"), _toy_steps("0.2.0", evaluation_fails))
+    assert [path.name for path in folder.parent.iterdir()] == ["toy-model-0.1.0"]

@@ -16,6 +16,7 @@ from realeyes.errors import ModelUnavailable
 
 MODEL_FILE = "model.onnx"
 CARD_FILE = "card.json"
+PARTIAL_PREFIX = ".partial-"  # a bundle still being built (training.bundles), never listed
 
 
 class ModelCard(BaseModel):

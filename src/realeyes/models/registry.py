@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from realeyes.errors import ModelUnavailable
-from realeyes.models.bundle import Bundle, load_bundle
+from realeyes.models.bundle import PARTIAL_PREFIX, Bundle, load_bundle
 
 REGISTRY_FILE = "registry.json"
 
@@ -27,6 +27,8 @@ class Registry:
     def bundles(self) -> list[Bundle]:
         found = []
         for card in sorted(self.root.glob("*/*/card.json")):
+            if card.parent.name.startswith(PARTIAL_PREFIX):
+                continue
             try:
                 found.append(load_bundle(card.parent))
             except ModelUnavailable:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from realeyes.models.bundle import CARD_FILE, MODEL_FILE, sha256_of
+from realeyes.models.bundle import CARD_FILE, MODEL_FILE, PARTIAL_PREFIX, sha256_of
 
 
 def git_commit() -> str | None:
@@ -62,8 +63,25 @@ class BundleSteps:
 
 
 def build_bundle(folder: Path, steps: BundleSteps) -> Path:
-    """Export, (int8), calibrate, evaluate: a bundle whose card says what each step measured."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Export, (int8), calibrate, evaluate: a bundle whose card says what each step measured.
+
+    The steps run in a scratch folder beside `folder` (hidden from the registry), moved into place only when all
+    have passed: a failed or interrupted export leaves no half-made bundle to list or promote, and a failed
+    re-export of a version leaves the one already there untouched."""
+    scratch = folder.with_name(f"{PARTIAL_PREFIX}{folder.name}")
+    shutil.rmtree(scratch, ignore_errors=True)  # left by an export that was killed
+    scratch.mkdir(parents=True)
+    try:
+        _run_steps(scratch, steps)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    shutil.rmtree(folder, ignore_errors=True)
+    scratch.rename(folder)
+    return folder
+
+
+def _run_steps(folder: Path, steps: BundleSteps) -> None:
     card = {**steps.card, "onnx_parity_max_abs_diff": steps.export(folder / MODEL_FILE), "metrics": {}}
     write_bundle(folder, folder / MODEL_FILE, card)
     if steps.int8 is not None:
@@ -75,7 +93,6 @@ def build_bundle(folder: Path, steps: BundleSteps) -> Path:
     final = {**json.loads((folder / CARD_FILE).read_text()), **steps.evaluate(folder)}
     (folder / CARD_FILE).write_text(json.dumps(final, indent=2) + "\n")
     (folder / "card.md").write_text((steps.render or render_card)(final))
-    return folder
 
 
 def render_card(card: dict[str, Any]) -> str:
