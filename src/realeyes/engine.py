@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -106,6 +107,13 @@ class Engine:
             versions["fusion"] = self.fusion.fitted_on
         return versions
 
+    def _as_fused(self, evidence: Evidence) -> Evidence:
+        """The evidence carrying the weight the verdict gives it (the fitted fusion's coefficient where it has one,
+        zero for a detector that does not beat chance on held-out sources), so that the weight a user reads beside
+        a score is the one the verdict used, not the analyzer's default."""
+        weight = self.fusion.coefficient(evidence)
+        return evidence if weight == evidence.weight else dataclasses.replace(evidence, weight=weight)
+
     def analyze(self, source: MediaSource) -> Verdict:
         """Load, validate and analyse one file. Media errors (typed MediaError) propagate to the caller."""
         started = time.perf_counter()
@@ -114,7 +122,7 @@ class Engine:
     def analyze_media(self, media: Media, started: float | None = None) -> Verdict:
         """Analyse media already loaded by load_media (callers that also need its pixels load it once)."""
         started = time.perf_counter() if started is None else started
-        evidence = self._evidence(media)
+        evidence = [self._as_fused(e) for e in self._evidence(media)]
         thresholds = self.thresholds
         decision = decide(evidence, self.fusion, thresholds)
         notes = (

@@ -57,9 +57,11 @@ def test_a_default_scan_uses_the_shipped_classifier() -> None:
     engine = Engine(Settings(models_dir=SHIPPED_MODELS))
     verdict = engine.analyze(samples.jpeg_bytes(samples.photo_like(640, 480)))
     classifier = next(e for e in verdict.evidence if e.analyzer == "classifier")
-    assert classifier.score is not None and classifier.weight == 1.0
     assert verdict.versions["classifier.model"] == "realeyes-npr-classifier-0.1.0"
-    assert engine.fusion.coefficients["classifier"] > 0  # the fusion fitted with the bundle is in use
+    # The fitted fusion is in use, and each evidence shows the weight it gave (none to a view at chance).
+    assert classifier.score is not None and classifier.weight == engine.fusion.coefficients["classifier"] > 0
+    spectrum = next(e for e in verdict.evidence if e.analyzer == "spectrum")
+    assert spectrum.weight == engine.fusion.coefficients["spectrum"] == 0.0
 
 
 def test_models_list_marks_the_promoted_bundle() -> None:

@@ -148,6 +148,19 @@ def test_engine_uses_the_calibrated_thresholds_of_the_models_folder_fusion(tmp_p
     assert lower.thresholds.authentic == 0.025  # an explicit threshold below the fitted band keeps a middle band
 
 
+def test_each_evidence_carries_the_weight_the_fitted_fusion_gave_it(tmp_path: Path, photo: np.ndarray) -> None:
+    # ELA was given no weight (it does not beat chance on held-out sources): the evidence a user reads must say so,
+    # not show the analyzer's default; an analyzer the fusion does not list keeps its own weight.
+    fusion = {"bias": 0.5, "coefficients": {"ela": 0.0, "noise": 0.25}, "fitted_on": "bench"}
+    (tmp_path / "fusion.json").write_text(json.dumps(fusion))
+    verdict = Engine(Settings(models_dir=tmp_path), analyzers=["ela", "noise", "spectrum"]).analyze(
+        samples.jpeg_bytes(photo)
+    )
+    weights = {e.analyzer: e.weight for e in verdict.evidence}
+    assert weights == {"ela": 0.0, "noise": 0.25, "spectrum": 0.1}
+    assert not any("ELA" in reason or "Error levels" in reason for reason in verdict.reasons)
+
+
 def test_without_a_fitted_fusion_the_default_thresholds_apply(tmp_path: Path) -> None:
     engine = Engine(Settings(models_dir=tmp_path), analyzers=["metadata"])
     assert (engine.thresholds.ai_generated, engine.thresholds.authentic) == (0.6, 0.25)

@@ -47,7 +47,7 @@ class ElaAnalyzer(Analyzer):
             details=details,
             maps={"ela": Map(robust_unit(display))},
             summary=f"Error levels {'vary strongly' if score > 0.6 else 'are fairly uniform'} across the image "
-            f"(99th percentile {inconsistency:.1f}x the median; uncalibrated, low weight).",
+            f"(99th percentile {inconsistency:.1f}x the median; uncalibrated).",
         )
 
 

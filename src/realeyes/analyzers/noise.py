@@ -53,7 +53,7 @@ class NoiseAnalyzer(Analyzer):
             verdict = "inconsistent" if score > 0.6 else "consistent"
             summary = (
                 f"Noise levels are {verdict} across the image ({details['outlier_block_fraction']:.1%} outlier "
-                "blocks; uncalibrated, low weight)."
+                "blocks; uncalibrated)."
             )
         return self.evidence(
             score=score,

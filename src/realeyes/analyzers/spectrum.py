@@ -51,8 +51,7 @@ class SpectrumAnalyzer(Analyzer):
             label="ai-generated",
             details=details,
             maps={"spectrum": Map(_display(log_power), spatial=False)},
-            summary=f"Spectrum shows {strength} periodic peaks (peak {peak_db:.1f} dB over background; "
-            "uncalibrated, low weight).",
+            summary=f"Spectrum shows {strength} periodic peaks (peak {peak_db:.1f} dB over background; uncalibrated).",
         )
 
 
