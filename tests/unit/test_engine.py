@@ -50,7 +50,7 @@ def test_a_failing_analyzer_is_recorded_and_the_scan_goes_on(
 def test_only_the_selected_analyzers_run(photo: np.ndarray) -> None:
     verdict = Engine(analyzers=["ela", "c2pa"]).analyze(samples.jpeg_bytes(photo))
     assert [e.analyzer for e in verdict.evidence] == ["ela", "c2pa"]
-    assert verdict.versions == {"realeyes": "0.1.0", "ela": "1.0", "c2pa": "1.0"}
+    assert verdict.versions == {"realeyes": "0.1.0", "ela": "1.1", "c2pa": "1.0"}
 
 
 def test_an_engine_runs_blas_on_one_thread() -> None:

@@ -72,7 +72,7 @@ def test_register_and_create_a_new_analyzer() -> None:
 def test_describe_lists_names_versions_and_media() -> None:
     rows = {row["name"]: row for row in describe_analyzers()}
     assert rows["c2pa"]["media"] == "document,image,video"
-    assert rows["ela"]["version"] == "1.0" and rows["ela"]["summary"]
+    assert rows["ela"]["version"] == "1.1" and rows["ela"]["summary"]
 
 
 @pytest.mark.parametrize("name", BUILT_IN)

@@ -20,7 +20,7 @@ class ElaAnalyzer(Analyzer):
     """Error level analysis: the difference between the image and its JPEG recompression."""
 
     name = "ela"
-    version = "1.0"
+    version = "1.1"  # 1.1: the summary no longer claims a weight (the verdict's own is on the evidence)
 
     def analyze(self, media: Media) -> Evidence:
         rgb = media.pixels

@@ -23,7 +23,7 @@ class NoiseAnalyzer(Analyzer):
     """High-pass noise residual and local noise-level inconsistency."""
 
     name = "noise"
-    version = "1.0"
+    version = "1.1"  # 1.1: the summary no longer claims a weight (the verdict's own is on the evidence)
 
     def analyze(self, media: Media) -> Evidence:
         rgb = media.pixels

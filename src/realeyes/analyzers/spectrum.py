@@ -27,7 +27,7 @@ class SpectrumAnalyzer(Analyzer):
     """Log-magnitude FFT spectrum and periodic up-sampling peaks."""
 
     name = "spectrum"
-    version = "1.0"
+    version = "1.1"  # 1.1: the summary no longer claims a weight (the verdict's own is on the evidence)
 
     def analyze(self, media: Media) -> Evidence:
         rgb = media.pixels
