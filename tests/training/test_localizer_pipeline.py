@@ -142,7 +142,7 @@ def test_the_promoted_bundle_serves_a_mask_of_the_image_size(run: dict[str, Path
 def test_int8_export_keeps_the_quantized_graph_within_the_tolerance(run: dict[str, Path], tmp_path: Path) -> None:
     bundle = tmp_path / "int8"
     args = ("--workdir", str(run["workdir"]), "--version", "0.0.2", "--out", str(bundle), "--no-sweep")
-    invoke("export", *args, "--int8", "--int8-tolerance", "1.0")
+    invoke("export", *args, "--shared", str(run["shared"]), "--int8", "--int8-tolerance", "1.0")  # the test's own data
     decision = json.loads((bundle / "card.json").read_text())["quantization"]
     assert decision["kept"] is True and decision["decided_on"] == "validation pixel F1 at 0.5"
     graph = onnx.load(str(bundle / "model.onnx")).graph
