@@ -111,6 +111,8 @@ class Engine:
         """The evidence carrying the weight the verdict gives it (the fitted fusion's coefficient where it has one,
         zero for a detector that does not beat chance on held-out sources), so that the weight a user reads beside
         a score is the one the verdict used, not the analyzer's default."""
+        if not evidence.ok or evidence.score is None:
+            return evidence  # it took no part in the verdict: its own weight (0 when it has no opinion) stands
         weight = self.fusion.coefficient(evidence)
         return evidence if weight == evidence.weight else dataclasses.replace(evidence, weight=weight)
 

@@ -66,9 +66,13 @@ class FusionModel:
         if unknown:
             raise ValueError(f"{path}: unknown fusion keys {sorted(unknown)}")
         thresholds = raw.get("thresholds")
+        coefficients = {k: float(v) for k, v in raw["coefficients"].items()}
+        negative = sorted(name for name, value in coefficients.items() if not value >= 0.0)
+        if negative:  # every score means "higher is less authentic": a negative weight would read it backwards
+            raise ValueError(f"{path}: fusion coefficients must be >= 0, not for {negative}")
         return cls(
             bias=float(raw.get("bias", 0.0)),
-            coefficients={k: float(v) for k, v in raw["coefficients"].items()},
+            coefficients=coefficients,
             thresholds=Thresholds(**{k: float(v) for k, v in thresholds.items()}) if thresholds else None,
             votes={k: float(v) for k, v in raw.get("votes", {}).items()},
             fitted_on=str(raw.get("fitted_on", "")),

@@ -209,3 +209,13 @@ def test_a_failed_export_leaves_no_bundle_and_keeps_the_one_already_there(tmp_pa
     with pytest.raises(RuntimeError):
         build_bundle(folder.with_name("toy-model-0.2.0"), _toy_steps("0.2.0", evaluation_fails))
     assert [path.name for path in folder.parent.iterdir()] == ["toy-model-0.1.0"]
+
+
+def test_an_export_never_replaces_a_folder_that_is_not_a_bundle(tmp_path: Path) -> None:
+    run = tmp_path / "runs" / "mine"
+    run.mkdir(parents=True)
+    (run / "classifier.pt").write_bytes(b"weeks of training")
+    with pytest.raises(ValueError, match="holds files but no bundle"):
+        build_bundle(run, _toy_steps("0.1.0"))
+    assert (run / "classifier.pt").read_bytes() == b"weeks of training"
+    assert [path.name for path in run.parent.iterdir()] == ["mine"]

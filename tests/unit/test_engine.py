@@ -161,6 +161,17 @@ def test_each_evidence_carries_the_weight_the_fitted_fusion_gave_it(tmp_path: Pa
     assert not any("ELA" in reason or "Error levels" in reason for reason in verdict.reasons)
 
 
+def test_a_failed_analyzer_shows_no_weight_the_verdict_did_not_give_it(
+    broken_registered: str, photo: np.ndarray, tmp_path: Path
+) -> None:
+    (tmp_path / "fusion.json").write_text(json.dumps({"bias": 0, "coefficients": {broken_registered: 0.7}}))
+    verdict = Engine(Settings(models_dir=tmp_path), analyzers=["ela", broken_registered]).analyze(
+        samples.jpeg_bytes(photo)
+    )
+    broken = next(e for e in verdict.evidence if e.analyzer == broken_registered)
+    assert broken.error is not None and broken.weight == 0.0
+
+
 def test_without_a_fitted_fusion_the_default_thresholds_apply(tmp_path: Path) -> None:
     engine = Engine(Settings(models_dir=tmp_path), analyzers=["metadata"])
     assert (engine.thresholds.ai_generated, engine.thresholds.authentic) == (0.6, 0.25)

@@ -92,6 +92,13 @@ def test_fusion_file_with_unknown_keys_is_refused(tmp_path: Path) -> None:
         FusionModel.load(path)
 
 
+def test_fusion_file_with_a_negative_coefficient_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "fusion.json"
+    path.write_text(json.dumps({"bias": 0, "coefficients": {"classifier": 0.5, "ela": -0.2}}))
+    with pytest.raises(ValueError, match=r"must be >= 0, not for \['ela'\]"):
+        FusionModel.load(path)
+
+
 def test_label_comes_from_evidence_that_argues_for_it() -> None:
     # A fitted negative weight turns a low "manipulated" score into a push; the label must not follow it.
     model = FusionModel(coefficients={"noise": -2.0, "classifier": 1.0})

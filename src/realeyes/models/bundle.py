@@ -22,7 +22,7 @@ PARTIAL_PREFIX = ".partial-"  # a bundle still being built (training.bundles), n
 class ModelCard(BaseModel):
     """The fields every card.json shares, validated when a bundle loads (a bad card fails naming the field). The
     rest (figures, provenance, an analyzer's own inputs) passes through; each analyzer checks what it reads
-    (its `CARD_NEEDS`)."""
+    (its `card_needs`)."""
 
     model_config = ConfigDict(extra="allow")
 

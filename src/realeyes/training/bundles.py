@@ -68,6 +68,9 @@ def build_bundle(folder: Path, steps: BundleSteps) -> Path:
     The steps run in a scratch folder beside `folder` (hidden from the registry), moved into place only when all
     have passed: a failed or interrupted export leaves no half-made bundle to list or promote, and a failed
     re-export of a version leaves the one already there untouched."""
+    folder = folder.resolve()
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / CARD_FILE).is_file():
+        raise ValueError(f"{folder} holds files but no bundle: export to a new folder (it would be replaced)")
     scratch = folder.with_name(f"{PARTIAL_PREFIX}{folder.name}")
     shutil.rmtree(scratch, ignore_errors=True)  # left by an export that was killed
     scratch.mkdir(parents=True)
@@ -76,7 +79,8 @@ def build_bundle(folder: Path, steps: BundleSteps) -> Path:
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    shutil.rmtree(folder, ignore_errors=True)
+    if folder.exists():
+        shutil.rmtree(folder)  # the same version exported again
     scratch.rename(folder)
     return folder
 
