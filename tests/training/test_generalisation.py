@@ -320,15 +320,3 @@ def test_a_card_states_the_accusation_target_its_own_role_was_calibrated_to() ->
     assert "fusion coefficient 0.5" in fused and "at most 4% of other sources' real photos accused" in fused
     assert "at most 1% of other sources' real photos accused" in with_generalisation("# card\n", vote)
     assert fused.startswith("# card\n\n<!-- generalisation -->") and fused.rstrip().endswith("body")
-
-
-def test_the_benchmark_judges_the_localizer_vote_by_the_analyzers_local_edit_rule() -> None:
-    from realeyes.training.generalisation.benchmark import localizer_vote_scores
-
-    table = table_of({"r": (REAL, [0.1, 0.9]), "g": (FAKE, [0.95])})
-    table.columns["score_localizer"] = scores = table.columns["score_x"]
-    assert np.array_equal(localizer_vote_scores(table), scores)  # scored before the rule: every mask counts as local
-    table.columns["marked_localizer"] = np.where(scores == 0.9, 0.8, 0.05)
-    votes = localizer_vote_scores(table)
-    assert set(votes[scores == 0.9].tolist()) == {0.0}  # its network marked most of the image: no vote
-    assert set(votes[scores != 0.9].tolist()) == {0.1, 0.95}

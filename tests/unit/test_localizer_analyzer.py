@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from realeyes import Engine, samples
-from realeyes.analyzers.localizer import LOCAL_EDIT_MAX_SHARE, LocalizerAnalyzer, marked_share, top_mean, vote_score
+from realeyes.analyzers.localizer import LocalizerAnalyzer, top_mean
 from realeyes.config import Settings
 from realeyes.errors import ModelUnavailable
 
@@ -59,31 +59,3 @@ def test_without_a_fusion_vote_the_localizer_keeps_its_cards_threshold(tmp_path:
     engine = Engine(Settings(models_dir=SHIPPED_MODELS, fusion_path=fusion), analyzers=["localizer"])
     localizer = engine.analyzers[0]
     assert isinstance(localizer, LocalizerAnalyzer) and localizer.threshold == localizer.model.threshold
-
-
-def test_the_vote_is_judged_on_the_score_only_where_the_network_marks_a_local_region() -> None:
-    logits = np.full((10, 10), -2.0)
-    logits[:5] = 2.0
-    assert marked_share(logits) == pytest.approx(0.5)
-    assert vote_score(0.9, LOCAL_EDIT_MAX_SHARE) == 0.9
-    assert vote_score(0.9, LOCAL_EDIT_MAX_SHARE + 0.01) == 0.0
-
-
-@pytest.mark.parametrize("marked_rows", [8, 80])
-def test_a_mask_over_most_of_the_image_is_no_vote_however_high_the_score(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, marked_rows: int
-) -> None:
-    from conftest import SHIPPED_MODELS
-
-    fusion = tmp_path / "fusion.json"
-    fusion.write_text(json.dumps({"coefficients": {}, "votes": {"localizer": 0.5}}))
-    engine = Engine(Settings(models_dir=SHIPPED_MODELS, fusion_path=fusion), analyzers=["localizer"])
-    logits = np.full((96, 96), -4.0, np.float32)
-    logits[:marked_rows] = 6.0  # a strip of 8 rows (8 %) or most of the image (83 %), the same top score
-    monkeypatch.setattr(engine.analyzers[0], "pixel_logits", lambda rgb: logits)  # the network's output
-    localizer = engine.analyze(samples.jpeg_bytes(samples.photo_like(96, 96))).evidence[0]
-    local = marked_rows == 8
-    assert localizer.score is not None and localizer.score >= 0.5
-    assert localizer.details["network_marked_fraction"] == pytest.approx(marked_rows / 96, abs=1e-4)
-    assert (localizer.label == "manipulated") == local and localizer.weight == (1.0 if local else 0.0)
-    assert ("so it does not vote" in localizer.summary) != local

@@ -8,10 +8,7 @@ card's threshold lets at most 5 % of authentic validation images through, and th
 verdict's calibrated vote where the fusion file sets one.
 
 No localised edit is no evidence of authenticity (a fully generated image has none), so the localizer only votes
-in fusion when its score reaches its threshold; below it, it reports its map with weight 0. Nor does it vote when
-its network marks more of the image than a local edit covers (LOCAL_EDIT_MAX_SHARE): it learned edits of 2-30 % of
-an image, and a mask over most of one is how global processing (a resize, a denoiser, a filter, a monochrome
-picture) reads to it.
+in fusion when its score reaches its threshold; below it, it reports its map with weight 0.
 
 Beside the network, a copy-move search (_copy_move.py) marks regions that repeat another region pixel for pixel;
 the mask shows both the copy and its source (which is which, the pixels do not say). It informs the mask, not the
@@ -35,21 +32,6 @@ from realeyes.media import Media
 from realeyes.models import Bundle
 from realeyes.models.bundle import sigmoid
 
-# The network's training edits cover 2-30 % of an image (training/localizer/regions.py): above half, its mask is
-# not a local edit (docs/MODELS.md, "The localizer votes only for a local edit").
-LOCAL_EDIT_MAX_SHARE = 0.5
-
-
-def vote_score(score: float, marked_share: float) -> float:
-    """The score the `manipulated` vote is judged on: the image score where the network marks a local region
-    (at most LOCAL_EDIT_MAX_SHARE of the pixels over 0.5), else 0 (no vote)."""
-    return score if marked_share <= LOCAL_EDIT_MAX_SHARE else 0.0
-
-
-def marked_share(logits: np.ndarray) -> float:
-    """The share of the analysed pixels the network alone marks (probability over 0.5)."""
-    return float((logits > 0).mean())
-
 
 def top_mean(logits: np.ndarray, fraction: float) -> float:
     """Mean of the highest `fraction` of the values (at least one): the image score before calibration."""
@@ -63,7 +45,7 @@ class LocalizerAnalyzer(ServedAnalyzer):
     """Learned manipulation localizer (ONNX Runtime): a mask of likely edited pixels and an image score."""
 
     name = "localizer"
-    version = "1.1"  # 1.1: no vote where the network marks more than a local edit covers
+    version = "1.0"
     task = "localizer"
     card_needs = (
         "input.max_pixels",
@@ -137,33 +119,22 @@ class LocalizerAnalyzer(ServedAnalyzer):
         logits, probabilities, duplicates = self.edit_map(rgb)
         score = self.probability(logits)
         mask = self.mask(probabilities, rgb.shape)
-        marked = marked_share(logits)
-        flagged = vote_score(score, marked) >= self.threshold
+        flagged = score >= self.threshold
         repeated = float(np.mean(np.logical_or.reduce([d.region for d in duplicates]))) if duplicates else 0.0
         details = {
             "model": self.model_version,
             "threshold": self.threshold,
             "analysed_size": list(logits.shape),
             "flagged_fraction": round(float((mask >= 0.5).mean()), 4),
-            "network_marked_fraction": round(marked, 4),
             "copy_move": {"regions": len(duplicates), "matches": sum(d.matches for d in duplicates)},
             "repeated_fraction": round(repeated, 4),
         }
-        if flagged:
-            summary = (
-                f"The localizer finds a likely edited region ({score:.0%}; {details['flagged_fraction']:.1%} of the "
-                "pixels over 0.5, see the mask)."
-            )
-        elif score >= self.threshold:
-            summary = (
-                f"The localizer's network marks {marked:.0%} of the image ({score:.0%}): more than a local edit "
-                "covers, which is how global processing (resizing, denoising, a filter) or the picture's style reads "
-                "to it, so it does not vote."
-            )
-        else:
-            summary = (
-                f"The localizer finds no clearly edited region ({score:.0%}; its threshold is {self.threshold:.0%})."
-            )
+        summary = (
+            f"The localizer finds a likely edited region ({score:.0%}; {details['flagged_fraction']:.1%} of the "
+            "pixels over 0.5, see the mask)."
+            if flagged
+            else f"The localizer finds no clearly edited region ({score:.0%}; its threshold is {self.threshold:.0%})."
+        )
         if duplicates:
             summary += (
                 f" {repeated:.1%} of the image repeats another part of it pixel for pixel (a copy-move, or a "

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from realeyes.analyzers.localizer import vote_score
 from realeyes.training.generalisation.catalog import benchmark_catalog
 from realeyes.training.generalisation.protocol import (
     Detector,
@@ -30,7 +29,7 @@ from realeyes.training.generalisation.protocol import (
     run_protocol,
 )
 from realeyes.training.generalisation.report import write_report
-from realeyes.training.generalisation.scores import CONDITIONS, MARKED, read_rows, rescore_columns, score_catalog
+from realeyes.training.generalisation.scores import CONDITIONS, read_rows, rescore_columns, score_catalog
 from realeyes.training.generalisation.summary import condition_figures
 
 # Sources each shipped model trained on, read off its card's training_data (never tested on).
@@ -46,7 +45,6 @@ FUSED_INPUTS = ("classifier", "surprisal", "spectrum", "ela", "noise")
 SCORES_FILE = "scores.csv"
 VERDICT = "verdict (fused + localizer vote)"
 LOCALIZER_VOTE = "localizer (manipulation vote)"
-VOTE_COLUMN = "vote_localizer"
 MANIPULATION_TARGETS = Targets(accuse=0.01, miss=0.0)  # the localizer's share of the 5 % (the fusion takes 4 %)
 
 
@@ -58,14 +56,6 @@ def detectors(table: Table) -> list[Detector]:
     found.append(fusion("fused", [f"score_{name}" for name in present], seen))
     found.append(file_feature_baseline())
     return found
-
-
-def localizer_vote_scores(table: Table) -> np.ndarray:
-    """The score each row's `manipulated` vote is judged on, by the analyzer's own rule (vote_score); rows scored
-    before the rule carry no marked share and count as local."""
-    marked = np.nan_to_num(table.columns.get(MARKED, np.zeros(len(table.label))), nan=0.0)
-    scores = table.columns["score_localizer"]
-    return np.array([vote_score(s, m) for s, m in zip(scores, marked, strict=True)])
 
 
 def _verdict(fused: FoldResult, localizer: FoldResult | None) -> FoldResult:
@@ -114,8 +104,7 @@ def run_benchmark(table: Table, targets: Targets, data: str) -> dict[str, Any]:
     results = {name: run_protocol(d, table, targets) for name, d in by_name.items()}
     localizer = None
     if "score_localizer" in table.columns:
-        table.columns[VOTE_COLUMN] = localizer_vote_scores(table)
-        by_name[LOCALIZER_VOTE] = fixed("localizer", VOTE_COLUMN, LOCALIZER_SEEN)
+        by_name[LOCALIZER_VOTE] = fixed("localizer", "score_localizer", LOCALIZER_SEEN)
         localizer = results[LOCALIZER_VOTE] = run_protocol(by_name[LOCALIZER_VOTE], table, MANIPULATION_TARGETS)
     results[VERDICT] = _verdict(results["fused"], localizer)
     by_name[VERDICT] = by_name["fused"]  # the vote changes labels, not the fused ranking

@@ -56,7 +56,7 @@ class Table:
         def number(value: str) -> float:
             return float(value) if value != "" else np.nan
 
-        names = [k for k in rows[0] if k.startswith(("score_", "marked_")) or k in FILE_FEATURES or k == "p_fake"]
+        names = [k for k in rows[0] if k.startswith("score_") or k in FILE_FEATURES or k == "p_fake"]
         return cls(
             label=np.array([int(r["label"]) for r in rows]),
             source=np.array([r["source"] for r in rows]),

@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 CONDITIONS = ("clean", "laundered", "hard")
 FILE_FEATURES = ("log_bytes", "bits_per_pixel", "jpeg_quant", "log_width", "log_height")
-MARKED, MARKED_DETAIL = "marked_localizer", "network_marked_fraction"
 META_COLUMNS = ("key", "source", "label", "condition", "pipeline", *FILE_FEATURES, "verdict", "p_fake")
 
 
@@ -100,10 +99,6 @@ def score_image(image: BenchImage) -> list[dict[str, object]]:
             continue
         row.update(verdict=verdict.label, p_fake=round(verdict.p_fake, 5))
         row.update({f"score_{e.analyzer}": round(e.score, 5) for e in verdict.evidence if e.score is not None})
-        # The localizer's vote also depends on how much of the image its network marks (vote_score).
-        for evidence in verdict.evidence:
-            if MARKED_DETAIL in evidence.details:
-                row[MARKED] = evidence.details[MARKED_DETAIL]
         rows.append(row)
     return rows
 
@@ -133,12 +128,11 @@ def rescore_columns(images: list[BenchImage], path: Path, analyzers: tuple[str, 
     columns in the cached rows of `path`; the other analyzers' scores are kept (each analyzer reads the image
     alone), and the engine's verdict columns are cleared: they came from the engine as it was."""
     fresh = {(str(r["key"]), str(r["condition"])): r for r in _scored(images, workers, None, analyzers)}
-    replaced = [f"{kind}_{a}" for a in analyzers for kind in ("score", "marked")]
     rows: list[dict[str, object]] = []
     for row in read_rows(path):
         new = fresh.get((row["key"], row["condition"]), {})
         rows.append(
-            {**row, **{c: new.get(c, "") for c in replaced if c in new or c in row}, "verdict": "", "p_fake": ""}
+            {**row, **{f"score_{a}": new.get(f"score_{a}", "") for a in analyzers}, "verdict": "", "p_fake": ""}
         )
     write_rows(rows, path)
     return path
