@@ -26,7 +26,7 @@ from realeyes.training.generalisation.protocol import (
     run_protocol,
 )
 from realeyes.training.generalisation.scores import FILE_FEATURES, read_rows, write_rows
-from realeyes.training.generalisation.summary import auc_from_wins, wilson
+from realeyes.training.generalisation.summary import auc_difference, auc_from_wins, wilson
 
 
 def photo(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -218,6 +218,10 @@ def test_the_generalisation_command_writes_a_report_and_a_fusion_the_engine_load
     rows = (out / "scores.csv").read_text().splitlines()
     assert len(rows) == 1 + 18 * 2 + 9  # clean and laundered for every image, hard for the real photos
     assert "## Every detector" in (out / "generalisation.md").read_text()
+    against = report["fused_against_inputs"]
+    assert {"classifier", "surprisal", "spectrum"} <= against.keys()
+    # The fused verdict's universe here holds no generated source: nothing to compare, and it says so.
+    assert against["classifier"]["laundered"] == {"difference": None, "ci": None}
     loaded = FusionModel.load(fusion)
     assert loaded.thresholds is not None and "generalisation benchmark" in loaded.fitted_on
 
@@ -320,3 +324,15 @@ def test_a_card_states_the_accusation_target_its_own_role_was_calibrated_to() ->
     assert "fusion coefficient 0.5" in fused and "at most 4% of other sources' real photos accused" in fused
     assert "at most 1% of other sources' real photos accused" in with_generalisation("# card\n", vote)
     assert fused.startswith("# card\n\n<!-- generalisation -->") and fused.rstrip().endswith("body")
+
+
+def test_a_paired_auc_difference_is_noise_free_for_the_same_ranking_and_finds_a_better_one() -> None:
+    rng = np.random.default_rng(0)
+    ranking = (rng.uniform(size=(30, 40)) > 0.4).astype(float)  # AUC about 0.6
+    same = auc_difference(ranking, ranking)
+    assert same["difference"] == 0.0 and same["ci"] == [0.0, 0.0]
+    better = np.maximum(ranking, (rng.uniform(size=(30, 40)) > 0.5).astype(float))
+    gain = auc_difference(better, ranking)
+    assert gain["difference"] == pytest.approx(float((better - ranking).mean()), abs=1e-4)
+    assert 0.0 < gain["ci"][0] <= gain["difference"] <= gain["ci"][1]
+    assert auc_difference(ranking, ranking[:, :10]) == {"difference": None, "ci": None}  # not the same images

@@ -18,6 +18,7 @@ from realeyes.training.generalisation.catalog import benchmark_catalog
 from realeyes.training.generalisation.protocol import (
     Detector,
     FoldResult,
+    Ranking,
     Table,
     Targets,
     calibrate,
@@ -30,7 +31,7 @@ from realeyes.training.generalisation.protocol import (
 )
 from realeyes.training.generalisation.report import write_report
 from realeyes.training.generalisation.scores import CONDITIONS, read_rows, rescore_columns, score_catalog
-from realeyes.training.generalisation.summary import condition_figures
+from realeyes.training.generalisation.summary import auc_difference, condition_figures
 
 # Sources each shipped model trained on, read off its card's training_data (never tested on).
 CLASSIFIER_SEEN = frozenset(
@@ -89,6 +90,19 @@ def _above(value: float) -> float:
     return float(np.floor(value * 1e4) + 1) / 1e4
 
 
+def fused_against_inputs(
+    by_name: dict[str, Detector], fused: dict[str, Ranking], universe: Sequence[str], table: Table
+) -> dict[str, dict[str, Any]]:
+    """The fused verdict's AUC minus each input's alone, on the fused verdict's held-out images (paired: the same
+    comparisons of real and generated images), per condition."""
+    differences = {}
+    for name in FUSED_INPUTS:
+        if name in by_name:
+            alone = rankings(by_name[name], table, universe, CONDITIONS)
+            differences[name] = {c: auc_difference(fused[c].wins, alone[c].wins) for c in CONDITIONS}
+    return differences
+
+
 def fit_shipped_fusion(table: Table, universe: Sequence[str], inputs: Sequence[str]) -> dict[str, Any]:
     """The fusion fitted on every source of the universe: the engine's coefficients."""
     mask = np.isin(table.source, universe)
@@ -119,15 +133,19 @@ def run_benchmark(table: Table, targets: Targets, data: str) -> dict[str, Any]:
         },
         "detectors": {},
     }
+    ranked = {}
     for name, result in results.items():
         detector = by_name[name]
-        ranked = rankings(detector, table, result.universe, CONDITIONS)
+        ranked[name] = rankings(detector, table, result.universe, CONDITIONS)
         report["detectors"][name] = {
             "universe": result.universe,
             "fitted_per_fold": detector.fitted,
-            "conditions": {c: condition_figures(result, ranked[c], table, c, detector.fitted) for c in CONDITIONS},
+            "conditions": {
+                c: condition_figures(result, ranked[name][c], table, c, detector.fitted) for c in CONDITIONS
+            },
         }
     inputs = [c for c in FUSED_INPUTS if f"score_{c}" in table.columns]
+    report["fused_against_inputs"] = fused_against_inputs(by_name, ranked["fused"], results["fused"].universe, table)
     report["shipped"] = {
         **fit_shipped_fusion(table, results["fused"].universe, inputs),
         **shipped_calibration(results["fused"], localizer, table, targets),

@@ -35,15 +35,31 @@ def auc_from_wins(wins: np.ndarray, seed: int = 0) -> dict[str, Any]:
     """ROC AUC (mean of the comparisons) and its bootstrap interval, resampling real and generated images apart."""
     if wins.size == 0:
         return {"auc": None, "auc_ci": None}
+    low, high = np.percentile(_resampled_means(wins, seed), [2.5, 97.5])
+    return {"auc": round(float(wins.mean()), 4), "auc_ci": [round(float(low), 4), round(float(high), 4)]}
+
+
+def auc_difference(wins: np.ndarray, baseline_wins: np.ndarray, seed: int = 0) -> dict[str, Any]:
+    """AUC of one ranking minus another's over the same images, with a paired bootstrap interval (each resample
+    of the images scores both): whether the difference is larger than the images' own noise."""
+    if wins.size == 0 or wins.shape != baseline_wins.shape:
+        return {"difference": None, "ci": None}
+    difference = wins - baseline_wins
+    low, high = np.percentile(_resampled_means(difference, seed), [2.5, 97.5])
+    return {"difference": round(float(difference.mean()), 4), "ci": [round(float(low), 4), round(float(high), 4)]}
+
+
+def _resampled_means(comparisons: np.ndarray, seed: int) -> list[float]:
+    """The mean of a (real x generated) comparison matrix under RESAMPLES bootstrap draws of its real images
+    (rows) and, apart, its generated ones (columns)."""
     rng = np.random.default_rng(seed)
-    n_real, n_fake = wins.shape
+    n_real, n_fake = comparisons.shape
     values = []
     for _ in range(RESAMPLES):
         real_counts = np.bincount(rng.integers(n_real, size=n_real), minlength=n_real)
         fake_counts = np.bincount(rng.integers(n_fake, size=n_fake), minlength=n_fake)
-        values.append(real_counts @ wins @ fake_counts / (n_real * n_fake))
-    low, high = np.percentile(values, [2.5, 97.5])
-    return {"auc": round(float(wins.mean()), 4), "auc_ci": [round(float(low), 4), round(float(high), 4)]}
+        values.append(float(real_counts @ comparisons @ fake_counts) / (n_real * n_fake))
+    return values
 
 
 def fold_figures(result: FoldResult, ranking: Ranking, table: Table, condition: str, source: str) -> dict[str, Any]:
