@@ -61,6 +61,11 @@ def test_the_coder_trains_through_the_shared_loop_and_exports_a_served_bundle(tm
     card = json.loads((bundle / "card.json").read_text())
     assert card["task"] == "surprisal" and card["training"]["config"]["max_steps"] == 4
     assert card["onnx_parity_max_abs_diff"] < 1e-3 and len(card["reference"]["values"]) > 0
+    # Chosen on the forms users meet: laundered, and hard real photos against laundered fakes.
+    selection = card["statistic"]["selection"]
+    assert "laundered; real also hard" in selection["data"] and "laundered and hard" in selection["rule"]
+    chosen = selection["auc"][f"{card['statistic']['name']}, {card['input']['crops']} x {card['input']['crop']} px"]
+    assert chosen["selection"] == pytest.approx((chosen["laundered"] + chosen["hard"]) / 2)
     analyzer = SurprisalAnalyzer.from_bundle(bundle)
     photo = samples.jpeg_bytes(samples.photo_like(400, 400, seed=7), quality=90)
     evidence = analyzer.analyze(load_media(photo, Settings()))

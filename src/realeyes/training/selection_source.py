@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from realeyes.imaging import GRID, grid_crops
 from realeyes.training.generalisation.catalog import benchmark_catalog
 from realeyes.training.generalisation.launder import read_oriented
-from realeyes.training.generalisation.scores import condition_inputs
-from realeyes.training.metrics import roc_auc
+from realeyes.training.generalisation.scores import condition_aucs, condition_inputs
 from realeyes.training.model import ResidualClassifier
 from realeyes.training.train_classifier import to_tensor
 
@@ -40,25 +38,10 @@ def selection_scores(
         for image in images:
             for item in condition_inputs(image):
                 rows[item.condition].append((image.label, _mean_logit(model, item.data, crop, crops)))
-    fakes = [row for row in rows["laundered"] if row[0]]
-    figures = {
-        "clean": _auc(rows["clean"]),
-        "laundered": _auc(rows["laundered"]),
-        "hard": _auc(rows["hard"] + fakes),  # hard real photos ranked against laundered generated images
-    }
-    usable = [figures["laundered"], figures["hard"]]
-    figures["selection"] = None if None in usable else float(np.mean(usable))  # type: ignore[arg-type]
-    return figures
+    return condition_aucs(rows)
 
 
 def _mean_logit(model: ResidualClassifier, data: bytes, crop: int, crops: int) -> float:
     rgb = read_oriented(data)
     size = min(crop, *rgb.shape[:2]) // GRID * GRID
     return float(model(to_tensor(grid_crops(rgb, size, crops))).mean())
-
-
-def _auc(rows: list[tuple[int, float]]) -> float | None:
-    if not rows:
-        return None
-    labels, scores = zip(*rows, strict=True)
-    return roc_auc(np.array(labels), np.array(scores))

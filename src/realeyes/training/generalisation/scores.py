@@ -24,6 +24,7 @@ from realeyes.errors import RealEyesError
 from realeyes.training.dataset import REAL
 from realeyes.training.generalisation.catalog import BenchImage
 from realeyes.training.generalisation.launder import encode_jpeg, harden, launder, read_oriented, rng_for
+from realeyes.training.metrics import roc_auc
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,28 @@ def condition_inputs(image: BenchImage) -> Iterator[ConditionInput]:
     if image.label == REAL:
         pipeline, hard = harden(rgb, rng_for(image.key, "harden"))
         yield ConditionInput("hard", pipeline, launder(hard, rng_for(image.key, "launder-hard")))
+
+
+def condition_aucs(rows: dict[str, list[tuple[int, float]]]) -> dict[str, float | None]:
+    """AUC per condition from (label, score) rows (hard real photos ranked against the laundered generated
+    images, as the benchmark ranks them), and `selection`: the mean of laundered and hard, the conditions users
+    meet (EVALUATION.md): the figure training choices are made on."""
+    fakes = [row for row in rows.get("laundered", []) if row[0] != REAL]
+    figures = {
+        "clean": _auc(rows.get("clean", [])),
+        "laundered": _auc(rows.get("laundered", [])),
+        "hard": _auc(rows.get("hard", []) + fakes),
+    }
+    usable = [figures["laundered"], figures["hard"]]
+    figures["selection"] = None if None in usable else float(np.mean(usable))  # type: ignore[arg-type]
+    return figures
+
+
+def _auc(rows: list[tuple[int, float]]) -> float | None:
+    if not rows:
+        return None
+    labels, scores = zip(*rows, strict=True)
+    return roc_auc(np.array(labels), np.array(scores))
 
 
 def file_features(data: bytes) -> dict[str, float]:
