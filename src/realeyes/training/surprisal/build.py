@@ -239,7 +239,7 @@ def build_coder_bundle(source: Path, shared: Path, folder: Path, version: str) -
     def calibrate(bundle: Path) -> dict[str, Any]:
         coder = OnnxCoder(bundle / MODEL_FILE)
         (name, layout), selection = choose(coder, shared)
-        log.info("statistic %s, %s (validation AUC %s)", name, layout.name, selection["auc"])
+        log.info("statistic %s, %s (validation figures %s)", name, layout.name, selection["auc"])
         weights = CANDIDATES[name]
         statistic = {"name": name, "weights": weights, "features": FEATURES, "selection": selection}
         data = f"{', '.join(TRAINING_SOURCES)}: clean and laundered"
