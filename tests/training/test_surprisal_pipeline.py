@@ -64,7 +64,7 @@ def test_the_coder_trains_through_the_shared_loop_and_exports_a_served_bundle(tm
     # Chosen on the forms users meet: laundered, and hard real photos against laundered fakes.
     selection = card["statistic"]["selection"]
     assert "laundered; real also hard" in selection["data"] and "laundered and hard" in selection["rule"]
-    chosen = selection["auc"][f"{card['statistic']['name']}, {card['input']['crops']} x {card['input']['crop']} px"]
+    chosen = selection["figures"][f"{card['statistic']['name']}, {card['input']['crops']} x {card['input']['crop']} px"]
     assert chosen["selection"] == pytest.approx((chosen["laundered"] + chosen["hard"]) / 2)
     analyzer = SurprisalAnalyzer.from_bundle(bundle)
     photo = samples.jpeg_bytes(samples.photo_like(400, 400, seed=7), quality=90)

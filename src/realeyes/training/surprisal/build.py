@@ -129,8 +129,8 @@ def _validation_set(shared: Path) -> ValidationSet:
                 conditions.append(item.condition)
     if len(set(labels)) < 2:
         raise PipelineError(f"no real and generated validation images under {shared / VALIDATION}")
-    count = labels.count(1)
-    data = f"{VALIDATION}: {labels.count(0) // 2} real and {count} generated images, laundered; real also hard"
+    real, generated = labels.count(0) // 2, labels.count(1)  # each real photo enters twice: laundered and hard
+    data = f"{VALIDATION}: {real} real and {generated} generated images, laundered; real also hard"
     return ValidationSet(images, labels, conditions, data)
 
 
@@ -160,7 +160,7 @@ def choose(coder: OnnxCoder, shared: Path) -> tuple[Choice, dict[str, Any]]:
     selection = {choice: float(f["selection"] or 0.5) for choice, f in figures.items()}
     rule = f"cheapest to serve within {SELECTION_TOLERANCE} of the best mean of the laundered and hard AUCs"
     named = {f"{name}, {layout.name}": f for (name, layout), f in figures.items()}
-    return cheapest_close(selection), {"data": validation.data, "auc": named, "rule": rule}
+    return cheapest_close(selection), {"data": validation.data, "figures": named, "rule": rule}
 
 
 def cheapest_close(figures: dict[Choice, float]) -> Choice:
@@ -239,7 +239,7 @@ def build_coder_bundle(source: Path, shared: Path, folder: Path, version: str) -
     def calibrate(bundle: Path) -> dict[str, Any]:
         coder = OnnxCoder(bundle / MODEL_FILE)
         (name, layout), selection = choose(coder, shared)
-        log.info("statistic %s, %s (validation figures %s)", name, layout.name, selection["auc"])
+        log.info("statistic %s, %s (validation figures %s)", name, layout.name, selection["figures"])
         weights = CANDIDATES[name]
         statistic = {"name": name, "weights": weights, "features": FEATURES, "selection": selection}
         data = f"{', '.join(TRAINING_SOURCES)}: clean and laundered"
