@@ -56,7 +56,7 @@ def headline(report: dict[str, Any]) -> list[str]:
 def against_inputs(report: dict[str, Any]) -> list[str]:
     """The fused verdict's AUC minus each input's on the same held-out images, with paired intervals."""
     lines = ["| fused minus | " + " | ".join(CONDITIONS) + " |", "|---|" + "---|" * len(CONDITIONS)]
-    for name, conditions in report.get("fused_against_inputs", {}).items():
+    for name, conditions in report["fused_against_inputs"].items():
         cells = [_difference(conditions[c]) for c in CONDITIONS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
