@@ -17,7 +17,8 @@ from realeyes.analyzers.surprisal import SurprisalAnalyzer
 from realeyes.cli import main
 from realeyes.config import Settings
 from realeyes.media import load_media
-from realeyes.training.surprisal.build import VALIDATION, Layout, cheapest_close, coded_pixels, serving_cost
+from realeyes.training.generalisation.validation import VALIDATION
+from realeyes.training.surprisal.build import Layout, cheapest_close, coded_pixels, serving_cost
 from realeyes.training.surprisal.train import TRAINING_SOURCES
 
 

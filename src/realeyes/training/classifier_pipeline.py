@@ -169,6 +169,10 @@ class EvaluateSettings:
     rescore_only: tuple[str, ...] = setting(
         (), "generalisation: score again only this analyzer (repeatable); the other columns of OUT/scores.csv stay."
     )
+    reconstruction: bool = setting(
+        False,
+        "generalisation: also score the benchmark-only autoencoder distance (needs DATASET/weights/taesd; ~45 min).",
+    )
     workers: int = setting(2, "generalisation: scoring processes.")
 
 
@@ -209,7 +213,7 @@ def _evaluate_generalisation(settings: EvaluateSettings) -> dict[str, Any]:
 
     shared, out = settings.dataset, settings.out
     report = benchmark.evaluate_generalisation(
-        shared, out, Targets(), settings.workers, settings.rescore, settings.rescore_only
+        shared, out, Targets(), settings.workers, settings.rescore, settings.rescore_only, settings.reconstruction
     )
     if settings.write_fusion is not None:
         benchmark.write_fusion(report, settings.write_fusion)

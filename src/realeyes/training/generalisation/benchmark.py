@@ -29,9 +29,12 @@ from realeyes.training.generalisation.protocol import (
     rankings,
     run_protocol,
 )
+from realeyes.training.generalisation.reconstruction import COLUMN as RECONSTRUCTION_COLUMN
+from realeyes.training.generalisation.reconstruction import score_benchmark, with_reconstruction
 from realeyes.training.generalisation.report import write_report
 from realeyes.training.generalisation.scores import CONDITIONS, read_rows, rescore_columns, score_catalog
 from realeyes.training.generalisation.summary import auc_difference, condition_figures
+from realeyes.training.generalisation.validation import VALIDATION_SOURCES
 
 # Sources each shipped model trained on, read off its card's training_data (never tested on).
 CLASSIFIER_SEEN = frozenset(
@@ -40,9 +43,11 @@ CLASSIFIER_SEEN = frozenset(
 )
 LOCALIZER_SEEN = frozenset({"imagenet-sample", "camera-exif"})
 # The coder trained on these real photos; the FLUX face set chose its statistic (validation).
-SURPRISAL_SEEN = frozenset({"imagenet-sample", "camera-exif", "ecuador-news-photos", "flux1-dev-lora"})
+SURPRISAL_SEEN = frozenset({"imagenet-sample", "camera-exif"}) | VALIDATION_SOURCES
 SEEN = {"classifier": CLASSIFIER_SEEN, "localizer": LOCALIZER_SEEN, "surprisal": SURPRISAL_SEEN}
 FUSED_INPUTS = ("classifier", "surprisal", "spectrum", "ela", "noise")
+# Scored for the record, never fused: its autoencoder's weights were not trained here (reconstruction.py).
+RECONSTRUCTION = "autoencoder distance (benchmark only)"
 SCORES_FILE = "scores.csv"
 VERDICT = "verdict (fused + localizer vote)"
 LOCALIZER_VOTE = "localizer (manipulation vote)"
@@ -55,6 +60,8 @@ def detectors(table: Table) -> list[Detector]:
     found = [fixed(name, f"score_{name}", SEEN.get(name, frozenset())) for name in present]
     seen = frozenset().union(*(SEEN.get(name, frozenset()) for name in present))
     found.append(fusion("fused", [f"score_{name}" for name in present], seen))
+    if RECONSTRUCTION_COLUMN in table.columns:
+        found.append(fixed(RECONSTRUCTION, RECONSTRUCTION_COLUMN, VALIDATION_SOURCES))
     found.append(file_feature_baseline())
     return found
 
@@ -155,16 +162,25 @@ def run_benchmark(table: Table, targets: Targets, data: str) -> dict[str, Any]:
 
 
 def evaluate_generalisation(
-    shared: Path, out: Path, targets: Targets, workers: int, rescore: bool, rescore_only: tuple[str, ...] = ()
+    shared: Path,
+    out: Path,
+    targets: Targets,
+    workers: int,
+    rescore: bool,
+    rescore_only: tuple[str, ...] = (),
+    reconstruction: bool = False,
 ) -> dict[str, Any]:
     """Score the catalogue with the default engine (cached in out/scores.csv; `rescore_only` scores just those
-    analyzers again), run the protocol, write the report."""
+    analyzers again; `reconstruction` scores the benchmark-only autoencoder distance into its own cache), run the
+    protocol, write the report."""
     scores_csv = out / SCORES_FILE
     if rescore or not scores_csv.is_file():
         score_catalog(benchmark_catalog(shared), scores_csv, workers=workers)
     elif rescore_only:
         rescore_columns(benchmark_catalog(shared), scores_csv, rescore_only, workers=workers)
-    table = Table.from_rows(read_rows(scores_csv))
+    if reconstruction:
+        score_benchmark(benchmark_catalog(shared), shared, out, workers=workers)
+    table = Table.from_rows(with_reconstruction(read_rows(scores_csv), out))
     report = run_benchmark(table, targets, f"{shared} ({len(set(table.source))} sources, {table.label.size} rows)")
     write_report(report, out)
     return report

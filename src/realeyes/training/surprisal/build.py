@@ -20,9 +20,8 @@ from realeyes.models.bundle import CARD_FILE, MODEL_FILE
 from realeyes.models.coding_cost import SCALES, crop_costs
 from realeyes.training.bundles import BundleSteps, build_bundle
 from realeyes.training.catalog import SOURCES
-from realeyes.training.generalisation.catalog import BenchImage
 from realeyes.training.generalisation.launder import launder, read_oriented, rng_for
-from realeyes.training.generalisation.scores import condition_aucs, condition_inputs
+from realeyes.training.generalisation.validation import validation_set
 from realeyes.training.onnx_export import parity, write_onnx
 from realeyes.training.pipeline import PipelineError
 from realeyes.training.surprisal.train import TRAINING_SOURCES, load_coder, training_photos
@@ -54,9 +53,6 @@ CANDIDATES: dict[str, list[float]] = {
     "cost, full resolution": [-1.0, 0.0, 0.0, 0.0],
 }
 LICENCES = {name: source.licence for name, source in ((s.name, s) for s in SOURCES.values())}
-VALIDATION = "faces/ecuador-flux-faces"  # real news photos and FLUX fakes of 4 people: chooses the statistic
-VALIDATION_PER_CLASS = 120
-SELECTION_CONDITIONS = ("laundered", "hard")  # as the classifier's recipes are judged (selection_source.py)
 SELECTION_TOLERANCE = 0.01
 
 
@@ -94,46 +90,6 @@ def _clean_and_laundered(path: Path, key: str) -> list[np.ndarray]:
     return [rgb, laundered]
 
 
-def _validation(shared: Path) -> list[tuple[Path, str, int]]:
-    folder = shared / VALIDATION
-    real = sorted((folder / "real").glob("*/*.jpg"))[:: max(1, 284 // VALIDATION_PER_CLASS)][:VALIDATION_PER_CLASS]
-    fake = sorted((folder / "fake").glob("*/*.jpg"))[:: max(1, 285 // VALIDATION_PER_CLASS)][:VALIDATION_PER_CLASS]
-    return [(p, p.relative_to(shared).as_posix(), label) for label, paths in ((0, real), (1, fake)) for p in paths]
-
-
-@dataclass(frozen=True)
-class ValidationSet:
-    """The validation images as users meet them: both classes laundered, and the real photos through one of the
-    benchmark's hard pipelines before laundering (`condition_inputs`)."""
-
-    images: list[np.ndarray]
-    labels: list[int]
-    conditions: list[str]
-    data: str
-
-    def figures(self, scores: np.ndarray) -> dict[str, float | None]:
-        """AUC laundered and hard (against the laundered fakes), and `selection`, their mean."""
-        rows: dict[str, list[tuple[int, float]]] = {}
-        for label, condition, score in zip(self.labels, self.conditions, scores.tolist(), strict=True):
-            rows.setdefault(condition, []).append((label, score))
-        return condition_aucs(rows)
-
-
-def _validation_set(shared: Path) -> ValidationSet:
-    images, labels, conditions = [], [], []
-    for path, key, label in _validation(shared):
-        for item in condition_inputs(BenchImage(path, key, label, VALIDATION)):
-            if item.condition in SELECTION_CONDITIONS:
-                images.append(read_oriented(item.data))
-                labels.append(label)
-                conditions.append(item.condition)
-    if len(set(labels)) < 2:
-        raise PipelineError(f"no real and generated validation images under {shared / VALIDATION}")
-    real, generated = labels.count(0) // 2, labels.count(1)  # each real photo enters twice: laundered and hard
-    data = f"{VALIDATION}: {real} real and {generated} generated images, laundered; real also hard"
-    return ValidationSet(images, labels, conditions, data)
-
-
 def coded_pixels(weights: list[float]) -> int:
     """What serving a statistic costs, in pixels coded per half-resolution pixel: the analyzer codes only the
     scales a statistic reads, and the full-resolution scale has four times the half-resolution one's pixels."""
@@ -151,7 +107,7 @@ Choice = tuple[str, Layout]  # (statistic name, layout)
 def choose(coder: OnnxCoder, shared: Path) -> tuple[Choice, dict[str, Any]]:
     """The cheapest (statistic, layout) to serve among those within SELECTION_TOLERANCE of the best selection
     figure (the mean of the laundered and hard AUCs): a tie is not worth four times the analysis time."""
-    validation = _validation_set(shared)
+    validation = validation_set(shared)
     figures: dict[Choice, dict[str, float | None]] = {}
     for layout in LAYOUTS:
         table = coder.table(validation.images, layout)
@@ -172,7 +128,7 @@ def cheapest_close(figures: dict[Choice, float]) -> Choice:
 def selection_figure(coder: OnnxCoder, shared: Path, weights: list[float], layout: Layout) -> tuple[float, str]:
     """The selection figure (mean of the laundered and hard validation AUCs) of one statistic served with one
     layout."""
-    validation = _validation_set(shared)
+    validation = validation_set(shared)
     figures = validation.figures(coder.table(validation.images, layout) @ np.array(weights))
     return float(figures["selection"] or 0.5), validation.data
 
