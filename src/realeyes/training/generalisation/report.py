@@ -95,7 +95,8 @@ def render(report: dict[str, Any]) -> str:
         "and every threshold are refitted per fold without the held-out source. `laundered`: resized to 512 px, "
         "centre-cropped, JPEG q70-95, identically for both classes; `hard`: real photos upscaled, denoised, "
         "low-light or recompressed before laundering, ranked against laundered generated images. Rates carry "
-        "95 % Wilson intervals, AUCs stratified bootstrap intervals.",
+        "95 % Wilson intervals, AUCs stratified bootstrap intervals. A detector marked *benchmark only* is "
+        "scored for the record: it is never fused or served.",
         "",
         f"Targets on calibration sources: {json.dumps(report['targets'])}.",
         "",
