@@ -13,6 +13,7 @@ from PIL import Image, ImageFilter
 from conftest import SHIPPED_MODELS
 from realeyes.training.dataset import FAKE, REAL
 from realeyes.training.generalisation import launder
+from realeyes.training.generalisation.benchmark import FUSED_INPUTS, RECONSTRUCTION
 from realeyes.training.generalisation.protocol import (
     Detector,
     Table,
@@ -25,6 +26,7 @@ from realeyes.training.generalisation.protocol import (
     rankings,
     run_protocol,
 )
+from realeyes.training.generalisation.reconstruction import COLUMN, RECONSTRUCTION_FILE
 from realeyes.training.generalisation.scores import FILE_FEATURES, read_rows, write_rows
 from realeyes.training.generalisation.summary import auc_difference, auc_from_wins, wilson
 
@@ -234,6 +236,17 @@ def test_the_generalisation_command_writes_a_report_and_a_fusion_the_engine_load
     assert [row["score_spectrum"] for row in rescored] == [row["score_spectrum"] for row in scored]
     assert {row["score_classifier"] for row in rescored} == {"0.25"}
     assert {row["verdict"] for row in rescored} == {""}  # the engine's verdict at the first scoring no longer holds
+
+    # The benchmark-only autoencoder distance, read from its own cache: listed, never fused, never on its
+    # validation source.
+    cached = [{"key": row["key"], "condition": row["condition"], COLUMN: "0.5"} for row in rescored]
+    write_rows(cached, out / RECONSTRUCTION_FILE)
+    result = CliRunner().invoke(main, command, env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "generalisation.json").read_text())
+    assert set(report["detectors"][RECONSTRUCTION]["universe"]) == {"imagenet-sample", "diverse/pub", "sd1", "kolors"}
+    assert set(report["shipped"]["coefficients"]) <= set(FUSED_INPUTS)
+    assert f"| {RECONSTRUCTION} | laundered |" in (out / "generalisation.md").read_text()
 
 
 def test_laundering_augmentation_crops_a_512_px_copy_of_either_class() -> None:
