@@ -130,5 +130,6 @@ def crop_costs(
     size = min(crop, *rgb.shape[:2]) // 2**SCALES * 2**SCALES
     if size < crop // 2:
         return None
-    per_crop = [np.ravel(coding_costs(c, run, scales)) for c in grid_crops(to_luma(rgb), size, crops)]
+    # luma of the crops only (it is per pixel): on a 1024 px photo, a sixteenth of the whole image's
+    per_crop = [np.ravel(coding_costs(to_luma(c), run, scales)) for c in grid_crops(rgb, size, crops)]
     return np.asarray(np.mean(per_crop, axis=0))
