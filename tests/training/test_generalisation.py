@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from conftest import SHIPPED_MODELS
+from conftest import REPO, SHIPPED_MODELS
 from realeyes.training.dataset import FAKE, REAL
 from realeyes.training.generalisation import launder
 from realeyes.training.generalisation.benchmark import FUSED_INPUTS, RECONSTRUCTION
@@ -247,6 +249,13 @@ def test_the_generalisation_command_writes_a_report_and_a_fusion_the_engine_load
     assert set(report["detectors"][RECONSTRUCTION]["universe"]) == {"imagenet-sample", "diverse/pub", "sd1", "kolors"}
     assert set(report["shipped"]["coefficients"]) <= set(FUSED_INPUTS)
     assert f"| {RECONSTRUCTION} | laundered |" in (out / "generalisation.md").read_text()
+    variants = subprocess.run(
+        [sys.executable, str(REPO / "scripts/fusion_variants.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "| classifier,reconstruction |" in variants and "| classifier,surprisal,reconstruction |" in variants
 
 
 def test_laundering_augmentation_crops_a_512_px_copy_of_either_class() -> None:
