@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from realeyes import samples
@@ -29,6 +30,7 @@ from realeyes.training.generalisation.reconstruction import (
 )
 from realeyes.training.generalisation.scores import FILE_FEATURES
 from realeyes.training.generalisation.validation import VALIDATION
+from realeyes.training.pipeline import PipelineError
 
 
 class Blur(torch.nn.Module):
@@ -125,3 +127,9 @@ def test_the_autoencoder_distance_is_never_a_fusion_input() -> None:
     swapped = Table(table.label, table.source, table.condition, {**table.columns, COLUMN: 1 - table.columns[COLUMN]})
     assert np.ptp(fused(table, rows)) > 0  # the classifier carries the fusion
     assert np.array_equal(fused(table, rows), fused(swapped, rows))
+
+
+def test_missing_weights_are_a_clear_error_before_any_image_is_scored(tmp_path: Path) -> None:
+    with pytest.raises(PipelineError, match="TAEF2"):
+        score_benchmark([], tmp_path, tmp_path / "out", workers=1)
+    assert not (tmp_path / "out").exists()

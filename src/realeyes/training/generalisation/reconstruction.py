@@ -26,6 +26,7 @@ from realeyes.training.generalisation.catalog import BenchImage
 from realeyes.training.generalisation.launder import read_oriented
 from realeyes.training.generalisation.scores import condition_inputs
 from realeyes.training.generalisation.validation import VALIDATION_SOURCES, validation_set
+from realeyes.training.pipeline import PipelineError
 
 COLUMN = "score_reconstruction"
 RECONSTRUCTION_FILE = "reconstruction.csv"
@@ -70,7 +71,11 @@ class Reconstructor:
     def from_shared(cls, shared: Path) -> Reconstructor:
         from realeyes.training import taesd
 
-        return cls(taesd.load_taef2(shared / WEIGHTS))
+        try:
+            return cls(taesd.load_taef2(shared / WEIGHTS))
+        except FileNotFoundError as exc:
+            files = f"{taesd.ENCODER_FILE} and {taesd.DECODER_FILE}"
+            raise PipelineError(f"the autoencoder distance needs TAEF2's {files} in {shared / WEIGHTS}") from exc
 
     def distances(self, rgb: np.ndarray) -> dict[str, float]:
         crop = centre_crop(rgb)
@@ -116,7 +121,7 @@ def _score_image(job: tuple[BenchImage, str]) -> list[dict[str, object]]:
 def score_benchmark(images: list[BenchImage], shared: Path, out: Path, workers: int = 2) -> dict[str, Any]:
     """Choose the distance on the validation set, then score every benchmark image outside it (each condition);
     write out/RECONSTRUCTION_FILE and the choice's record out/CHOICE_FILE, and return the record."""
-    choice = choose_distance(shared)
+    choice = choose_distance(shared, Reconstructor.from_shared(shared))  # missing weights: said before any work
     jobs = [(image, choice["distance"]) for image in images if image.source not in VALIDATION_SOURCES]
     rows: list[dict[str, object]] = []
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(shared,)) as pool:
