@@ -15,7 +15,7 @@ from PIL import Image, ImageFilter
 from conftest import REPO, SHIPPED_MODELS
 from realeyes.training.dataset import FAKE, REAL
 from realeyes.training.generalisation import launder
-from realeyes.training.generalisation.benchmark import FUSED_INPUTS, RECONSTRUCTION
+from realeyes.training.generalisation.benchmark import RECONSTRUCTION
 from realeyes.training.generalisation.protocol import (
     Detector,
     Table,
@@ -239,15 +239,19 @@ def test_the_generalisation_command_writes_a_report_and_a_fusion_the_engine_load
     assert {row["score_classifier"] for row in rescored} == {"0.25"}
     assert {row["verdict"] for row in rescored} == {""}  # the engine's verdict at the first scoring no longer holds
 
-    # The benchmark-only autoencoder distance, read from its own cache: listed, never fused, never on its
-    # validation source.
-    cached = [{"key": row["key"], "condition": row["condition"], COLUMN: "0.5"} for row in rescored]
+    # The benchmark-only autoencoder distance, read from its own cache: listed, never on its validation source,
+    # and never fused: a distance that ranks perfectly leaves the shipped fusion as it was.
+    without, with_distance = tmp_path / "without.json", tmp_path / "with.json"
+    result = CliRunner().invoke(main, [*command, "--write-fusion", str(without)], env=env)
+    assert result.exit_code == 0, result.output
+    cached = [{"key": r["key"], "condition": r["condition"], COLUMN: 0.2 + 0.6 * int(r["label"])} for r in rescored]
     write_rows(cached, out / RECONSTRUCTION_FILE)
-    result = CliRunner().invoke(main, command, env=env)
+    result = CliRunner().invoke(main, [*command, "--write-fusion", str(with_distance)], env=env)
     assert result.exit_code == 0, result.output
     report = json.loads((out / "generalisation.json").read_text())
     assert set(report["detectors"][RECONSTRUCTION]["universe"]) == {"imagenet-sample", "diverse/pub", "sd1", "kolors"}
-    assert set(report["shipped"]["coefficients"]) <= set(FUSED_INPUTS)
+    assert report["detectors"][RECONSTRUCTION]["conditions"]["laundered"]["pooled"]["auc"] == 1.0
+    assert with_distance.read_text() == without.read_text()
     assert f"| {RECONSTRUCTION} | laundered |" in (out / "generalisation.md").read_text()
     variants = subprocess.run(
         [sys.executable, str(REPO / "scripts/fusion_variants.py"), "--out", str(out)],

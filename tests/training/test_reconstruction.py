@@ -29,7 +29,7 @@ from realeyes.training.generalisation.reconstruction import (
     with_reconstruction,
 )
 from realeyes.training.generalisation.scores import FILE_FEATURES
-from realeyes.training.generalisation.validation import VALIDATION
+from realeyes.training.generalisation.validation import VALIDATION, validation_set
 from realeyes.training.pipeline import PipelineError
 
 
@@ -70,7 +70,9 @@ def test_an_exact_reconstruction_is_at_distance_zero_and_scores_highest() -> Non
 
 
 def test_the_distance_is_chosen_by_the_validation_sets_selection_figure(tmp_path: Path) -> None:
-    choice = choose_distance(toy_validation(tmp_path), Reconstructor(Blur()))
+    validation = validation_set(toy_validation(tmp_path))
+    reconstructor = Reconstructor(Blur())
+    choice = choose_distance(validation, [reconstructor.distances(rgb) for rgb in validation.images])
     selection = {name: figures["selection"] for name, figures in choice["figures"].items()}
     assert set(selection) == set(DISTANCES) and choice["distance"] == max(selection, key=selection.__getitem__)
     assert selection[choice["distance"]] > 0.9  # the smoothed fakes come back closer, laundered and hard alike
@@ -98,16 +100,20 @@ def test_the_benchmark_scores_live_in_their_own_file_and_join_the_table_unfused(
     assert sorted(row["condition"] for row in scored) == ["clean", "hard", "laundered"]
     assert {row["key"] for row in scored} == {"photo.jpg"} and all(0 < float(row[COLUMN]) <= 1 for row in scored)
 
-    engine_rows = [
-        {"key": key, "source": source, "label": str(label), "condition": "clean", "score_classifier": "0.7"}
-        | {feature: "0" for feature in FILE_FEATURES}
-        for key, source, label in (("photo.jpg", "elsewhere", REAL), ("fake.png", "generator", FAKE))
-    ]
+    def engine_row(key: str, source: str, label: int) -> dict[str, str]:
+        return {"key": key, "source": source, "label": str(label), "condition": "clean", "score_classifier": "0.7"} | {
+            feature: "0" for feature in FILE_FEATURES
+        }
+
+    engine_rows = [engine_row("photo.jpg", "elsewhere", REAL), engine_row("r.jpg", "ecuador-news-photos", REAL)]
     rows = with_reconstruction(engine_rows, out)
     assert rows[0][COLUMN] == next(r[COLUMN] for r in scored if r["condition"] == "clean") and rows[1][COLUMN] == ""
     found = {d.name: d for d in detectors(Table.from_rows(rows))}
     assert RECONSTRUCTION in found and "ecuador-news-photos" in found[RECONSTRUCTION].seen
     assert with_reconstruction(engine_rows, tmp_path / "nothing") == engine_rows
+    # a catalogue that grew since the scores were cached: no figures from part of the images
+    grown = [*engine_rows, engine_row("new.png", "generator", FAKE)]
+    assert with_reconstruction(grown, out) == grown
 
 
 def test_the_autoencoder_distance_is_never_a_fusion_input() -> None:

@@ -30,7 +30,7 @@ from realeyes.training.generalisation.protocol import (
     run_protocol,
 )
 from realeyes.training.generalisation.reconstruction import COLUMN as RECONSTRUCTION_COLUMN
-from realeyes.training.generalisation.reconstruction import score_benchmark, with_reconstruction
+from realeyes.training.generalisation.reconstruction import require_weights, score_benchmark, with_reconstruction
 from realeyes.training.generalisation.report import write_report
 from realeyes.training.generalisation.scores import CONDITIONS, read_rows, rescore_columns, score_catalog
 from realeyes.training.generalisation.summary import auc_difference, condition_figures
@@ -44,7 +44,13 @@ CLASSIFIER_SEEN = frozenset(
 LOCALIZER_SEEN = frozenset({"imagenet-sample", "camera-exif"})
 # The coder trained on these real photos; the FLUX face set chose its statistic (validation).
 SURPRISAL_SEEN = frozenset({"imagenet-sample", "camera-exif"}) | VALIDATION_SOURCES
-SEEN = {"classifier": CLASSIFIER_SEEN, "localizer": LOCALIZER_SEEN, "surprisal": SURPRISAL_SEEN}
+# The autoencoder distance trained on nothing here; the FLUX face set chose its distance.
+SEEN = {
+    "classifier": CLASSIFIER_SEEN,
+    "localizer": LOCALIZER_SEEN,
+    "surprisal": SURPRISAL_SEEN,
+    "reconstruction": VALIDATION_SOURCES,
+}
 FUSED_INPUTS = ("classifier", "surprisal", "spectrum", "ela", "noise")
 # Scored for the record, never fused: its autoencoder's weights were not trained here (reconstruction.py).
 RECONSTRUCTION = "autoencoder distance (benchmark only)"
@@ -61,7 +67,7 @@ def detectors(table: Table) -> list[Detector]:
     seen = frozenset().union(*(SEEN.get(name, frozenset()) for name in present))
     found.append(fusion("fused", [f"score_{name}" for name in present], seen))
     if RECONSTRUCTION_COLUMN in table.columns:
-        found.append(fixed(RECONSTRUCTION, RECONSTRUCTION_COLUMN, VALIDATION_SOURCES))
+        found.append(fixed(RECONSTRUCTION, RECONSTRUCTION_COLUMN, SEEN["reconstruction"]))
     found.append(file_feature_baseline())
     return found
 
@@ -174,6 +180,8 @@ def evaluate_generalisation(
     analyzers again; `reconstruction` scores the benchmark-only autoencoder distance into its own cache), run the
     protocol, write the report."""
     scores_csv = out / SCORES_FILE
+    if reconstruction:
+        require_weights(shared)  # before the engine's scoring, which takes minutes
     if rescore or not scores_csv.is_file():
         score_catalog(benchmark_catalog(shared), scores_csv, workers=workers)
     elif rescore_only:

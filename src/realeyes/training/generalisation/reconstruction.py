@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -25,8 +26,10 @@ import numpy as np
 from realeyes.training.generalisation.catalog import BenchImage
 from realeyes.training.generalisation.launder import read_oriented
 from realeyes.training.generalisation.scores import condition_inputs
-from realeyes.training.generalisation.validation import VALIDATION_SOURCES, validation_set
+from realeyes.training.generalisation.validation import VALIDATION_SOURCES, ValidationSet, validation_set
 from realeyes.training.pipeline import PipelineError
+
+log = logging.getLogger(__name__)
 
 COLUMN = "score_reconstruction"
 RECONSTRUCTION_FILE = "reconstruction.csv"
@@ -71,11 +74,8 @@ class Reconstructor:
     def from_shared(cls, shared: Path) -> Reconstructor:
         from realeyes.training import taesd
 
-        try:
-            return cls(taesd.load_taef2(shared / WEIGHTS))
-        except FileNotFoundError as exc:
-            files = f"{taesd.ENCODER_FILE} and {taesd.DECODER_FILE}"
-            raise PipelineError(f"the autoencoder distance needs TAEF2's {files} in {shared / WEIGHTS}") from exc
+        require_weights(shared)
+        return cls(taesd.load_taef2(shared / WEIGHTS))
 
     def distances(self, rgb: np.ndarray) -> dict[str, float]:
         crop = centre_crop(rgb)
@@ -87,12 +87,19 @@ class Reconstructor:
         return {name: distance(diff) for name, distance in DISTANCES.items()}
 
 
-def choose_distance(shared: Path, reconstructor: Reconstructor | None = None) -> dict[str, Any]:
-    """The candidate distance with the best selection figure on the validation set, with every figure."""
-    validation = validation_set(shared)
-    reconstructor = reconstructor or Reconstructor.from_shared(shared)
-    table = [reconstructor.distances(rgb) for rgb in validation.images]
-    figures = {name: validation.figures(np.array([score(row[name]) for row in table])) for name in DISTANCES}
+def require_weights(shared: Path) -> None:
+    """A clear error, before any work, when the data folder lacks TAEF2's weights."""
+    from realeyes.training import taesd
+
+    files = (taesd.ENCODER_FILE, taesd.DECODER_FILE)
+    if not all((shared / WEIGHTS / name).is_file() for name in files):
+        raise PipelineError(f"the autoencoder distance needs TAEF2's {' and '.join(files)} in {shared / WEIGHTS}")
+
+
+def choose_distance(validation: ValidationSet, distances: list[dict[str, float]]) -> dict[str, Any]:
+    """The candidate distance with the best selection figure on the validation set (`distances`: every candidate
+    of each of its images), with every figure."""
+    figures = {name: validation.figures(np.array([score(row[name]) for row in distances])) for name in DISTANCES}
     chosen = max(figures, key=lambda name: figures[name]["selection"] or 0.0)
     rule = "the best mean of the laundered and hard AUCs"
     return {"distance": chosen, "crop": CROP, "rule": rule, "data": validation.data, "figures": figures}
@@ -106,14 +113,21 @@ def _init_worker(shared: Path) -> None:
     _WORKER = Reconstructor.from_shared(shared)
 
 
+def _worker() -> Reconstructor:
+    if _WORKER is None:
+        raise RuntimeError("runs in a worker started by score_benchmark")
+    return _WORKER
+
+
+def _distances(rgb: np.ndarray) -> dict[str, float]:
+    return _worker().distances(rgb)
+
+
 def _score_image(job: tuple[BenchImage, str]) -> list[dict[str, object]]:
     image, distance = job
-    reconstructor = _WORKER
-    if reconstructor is None:
-        raise RuntimeError("_score_image runs in a worker started by score_benchmark")
     rows: list[dict[str, object]] = []
     for item in condition_inputs(image):
-        value = reconstructor.distances(read_oriented(item.data))[distance]
+        value = _worker().distances(read_oriented(item.data))[distance]
         rows.append({"key": image.key, "condition": item.condition, COLUMN: round(score(value), 6)})
     return rows
 
@@ -121,12 +135,12 @@ def _score_image(job: tuple[BenchImage, str]) -> list[dict[str, object]]:
 def score_benchmark(images: list[BenchImage], shared: Path, out: Path, workers: int = 2) -> dict[str, Any]:
     """Choose the distance on the validation set, then score every benchmark image outside it (each condition);
     write out/RECONSTRUCTION_FILE and the choice's record out/CHOICE_FILE, and return the record."""
-    choice = choose_distance(shared, Reconstructor.from_shared(shared))  # missing weights: said before any work
-    jobs = [(image, choice["distance"]) for image in images if image.source not in VALIDATION_SOURCES]
-    rows: list[dict[str, object]] = []
+    require_weights(shared)
+    validation = validation_set(shared)
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(shared,)) as pool:
-        for image_rows in pool.map(_score_image, jobs, chunksize=2):
-            rows.extend(image_rows)
+        choice = choose_distance(validation, list(pool.map(_distances, validation.images, chunksize=4)))
+        jobs = [(image, choice["distance"]) for image in images if image.source not in VALIDATION_SOURCES]
+        rows = [row for image_rows in pool.map(_score_image, jobs, chunksize=2) for row in image_rows]
     out.mkdir(parents=True, exist_ok=True)
     with (out / RECONSTRUCTION_FILE).open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["key", "condition", COLUMN])
@@ -137,10 +151,22 @@ def score_benchmark(images: list[BenchImage], shared: Path, out: Path, workers: 
 
 
 def with_reconstruction(rows: list[dict[str, str]], out: Path) -> list[dict[str, str]]:
-    """The engine's score rows with the reconstruction score added where out/RECONSTRUCTION_FILE has one."""
+    """The engine's score rows with the reconstruction score of out/RECONSTRUCTION_FILE added; unchanged when
+    there is no such file, or when it lacks a row the detector is tested on (a catalogue that grew since: figures
+    from part of the images would be wrong, so the entry is left out with a warning)."""
     path = out / RECONSTRUCTION_FILE
     if not path.is_file():
         return rows
     with path.open(newline="") as handle:
         scores = {(r["key"], r["condition"]): r[COLUMN] for r in csv.DictReader(handle)}
+    tested = [(row["key"], row["condition"]) for row in rows if row["source"] not in VALIDATION_SOURCES]
+    missing = sum(1 for key in tested if key not in scores)
+    if missing:
+        log.warning(
+            "%s lacks %d of the %d rows it is tested on: left out (rerun with --reconstruction)",
+            path,
+            missing,
+            len(tested),
+        )
+        return rows
     return [{**row, COLUMN: scores.get((row["key"], row["condition"]), "")} for row in rows]
