@@ -36,7 +36,7 @@ RECONSTRUCTION_FILE = "reconstruction.csv"
 CHOICE_FILE = "reconstruction.json"
 WEIGHTS = "weights/taesd"  # under the data folder
 CROP = 256
-LUMA = np.array([0.299, 0.587, 0.114])
+LUMA = np.array([0.299, 0.587, 0.114])  # BT.601, as imaging.to_luma, in double precision (the cached scores)
 
 
 # Candidate distances between a crop's luma and its reconstruction's (0-255): the validation set picks one.
