@@ -1,0 +1,58 @@
+"""Where a whole analysis spends its time: cProfile of the default Engine on real photos, heaviest functions first.
+
+Usage (repository root, project virtualenv; pin to one core as real_photo_cost.py does):
+    taskset -c 0 python benchmarks/engine_profile.py [--size 1024] [--images 16] [--rounds 2] [--top 25]
+
+The photos are real_photo_cost.py's (the JPEGs under --photos, resized and centre-cropped to --size, JPEG q90).
+Two photos warm the engine up first; then every photo is analysed --rounds times under the profiler. Printed: the
+functions with the most time of their own, and the total per analysis of each (profiling itself adds ~5-10 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import tempfile
+from pathlib import Path
+
+from real_photo_cost import square_photos
+
+from realeyes.engine import Engine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=1024)
+    parser.add_argument("--images", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--photos", type=Path, default=Path("../shared/data/real-photos"))
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        photos = square_photos(args.photos, args.size, args.images, Path(scratch))
+        if not photos:
+            raise SystemExit(f"no JPEG of at least {args.size} px on its short side under {args.photos}")
+        engine = Engine()
+        for photo in photos[:2]:
+            engine.analyze(photo)
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(args.rounds):
+            for photo in photos:
+                engine.analyze(photo)
+        profile.disable()
+
+    analyses = args.rounds * len(photos)
+    stats = pstats.Stats(profile).sort_stats("tottime")
+    print(f"{analyses} analyses of {len(photos)} photos, {args.size} px: ms per analysis, own time\n")
+    print("| own ms | calls per analysis | function |\n|---:|---:|---|")
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[: args.top]  # type: ignore[attr-defined]
+    for (filename, line, name), (_, calls, own, _, _) in rows:
+        where = name if filename == "~" else f"{Path(filename).name}:{line}({name})"
+        print(f"| {1000 * own / analyses:.1f} | {calls / analyses:.1f} | {where} |")
+
+
+if __name__ == "__main__":
+    main()
