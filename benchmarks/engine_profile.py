@@ -1,11 +1,13 @@
 """Where a whole analysis spends its time: cProfile of the default Engine on real photos, heaviest functions first.
 
 Usage (repository root, project virtualenv; pin to one core as real_photo_cost.py does):
-    taskset -c 0 python benchmarks/engine_profile.py [--size 1024] [--images 16] [--rounds 2] [--top 25]
+    taskset -c 0 python benchmarks/engine_profile.py [--size 1024] [--images 16] [--rounds 2] [--top 25] \
+        [--callers resize]
 
 The photos are real_photo_cost.py's (the JPEGs under --photos, resized and centre-cropped to --size, JPEG q90).
 Two photos warm the engine up first; then every photo is analysed --rounds times under the profiler. Printed: the
-functions with the most time of their own, and the total per analysis of each (profiling itself adds ~5-10 %).
+functions with the most time of their own, per analysis (profiling itself adds ~5-10 %); with --callers, also who
+called the functions whose name matches (pstats' callers list, totals over every analysis).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--photos", type=Path, default=Path("../shared/data/real-photos"))
+    parser.add_argument("--callers", help="Also list the callers of functions matching this regular expression.")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -52,6 +55,8 @@ def main() -> None:
     for (filename, line, name), (_, calls, own, _, _) in rows:
         where = name if filename == "~" else f"{Path(filename).name}:{line}({name})"
         print(f"| {1000 * own / analyses:.1f} | {calls / analyses:.1f} | {where} |")
+    if args.callers:
+        stats.print_callers(args.callers)
 
 
 if __name__ == "__main__":
