@@ -18,25 +18,20 @@ import pstats
 import tempfile
 from pathlib import Path
 
-from real_photo_cost import square_photos
+from real_photo_cost import add_photo_options, chosen_photos
 
 from realeyes.engine import Engine
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=1024)
-    parser.add_argument("--images", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=2)
+    add_photo_options(parser)
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--photos", type=Path, default=Path("../shared/data/real-photos"))
     parser.add_argument("--callers", help="Also list the callers of functions matching this regular expression.")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
-        photos = square_photos(args.photos, args.size, args.images, Path(scratch))
-        if not photos:
-            raise SystemExit(f"no JPEG of at least {args.size} px on its short side under {args.photos}")
+        photos = chosen_photos(args, Path(scratch))
         engine = Engine()
         for photo in photos[:2]:
             engine.analyze(photo)

@@ -62,19 +62,30 @@ def square_pixels(folder: Path, size: int, count: int) -> list[np.ndarray]:
     return chosen
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_photo_options(parser: argparse.ArgumentParser) -> None:
+    """The options that choose the photos and how often each is analysed (shared with engine_profile.py)."""
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--images", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--blas-threads", type=int, help="Override the engine's one BLAS thread.")
     parser.add_argument("--photos", type=Path, default=Path("../shared/data/real-photos"))
+
+
+def chosen_photos(args: argparse.Namespace, scratch: Path) -> list[Path]:
+    """The photos the options ask for, written under `scratch`; exits with a message when there are none."""
+    photos = square_photos(args.photos, args.size, args.images, scratch)
+    if not photos:
+        raise SystemExit(f"no JPEG of at least {args.size} px on its short side under {args.photos}")
+    return photos
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_photo_options(parser)
+    parser.add_argument("--blas-threads", type=int, help="Override the engine's one BLAS thread.")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
-        photos = square_photos(args.photos, args.size, args.images, Path(scratch))
-        if not photos:
-            raise SystemExit(f"no JPEG of at least {args.size} px on its short side under {args.photos}")
+        photos = chosen_photos(args, Path(scratch))
         engine = Engine()
         if args.blas_threads:
             threadpool_limits(args.blas_threads, user_api="blas")
