@@ -23,8 +23,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from realeyes.training.generalisation import launder
 from realeyes.training.generalisation.catalog import BenchImage
-from realeyes.training.generalisation.launder import read_oriented
 from realeyes.training.generalisation.scores import condition_inputs
 from realeyes.training.generalisation.validation import VALIDATION_SOURCES, ValidationSet, validation_set
 from realeyes.training.pipeline import PipelineError
@@ -49,9 +49,7 @@ DISTANCES: dict[str, Callable[[np.ndarray], float]] = {
 
 def centre_crop(rgb: np.ndarray, side: int = CROP) -> np.ndarray:
     """The central square of `side` px, or the largest multiple of 8 that fits (the autoencoder's grid)."""
-    side = min(side, *rgb.shape[:2]) // 8 * 8
-    top, left = (rgb.shape[0] - side) // 2, (rgb.shape[1] - side) // 2
-    return rgb[top : top + side, left : left + side]
+    return launder.centre_crop(rgb, min(side, *rgb.shape[:2]) // 8 * 8)
 
 
 def score(distance: float) -> float:
@@ -74,7 +72,6 @@ class Reconstructor:
     def from_shared(cls, shared: Path) -> Reconstructor:
         from realeyes.training import taesd
 
-        require_weights(shared)
         return cls(taesd.load_taef2(shared / WEIGHTS))
 
     def distances(self, rgb: np.ndarray) -> dict[str, float]:
@@ -127,7 +124,7 @@ def _score_image(job: tuple[BenchImage, str]) -> list[dict[str, object]]:
     image, distance = job
     rows: list[dict[str, object]] = []
     for item in condition_inputs(image):
-        value = _worker().distances(read_oriented(item.data))[distance]
+        value = _worker().distances(launder.read_oriented(item.data))[distance]
         rows.append({"key": image.key, "condition": item.condition, COLUMN: round(score(value), 6)})
     return rows
 
