@@ -294,6 +294,31 @@ def test_a_source_held_out_of_training_is_scored_as_the_benchmark_scores_it(tmp_
     assert figures["selection"] == pytest.approx((figures["laundered"] + figures["hard"]) / 2)
 
 
+def test_a_selection_source_can_hold_out_generator_families_with_a_real_source(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from realeyes import samples
+    from realeyes.cli import main
+
+    data, workdir = tmp_path / "data", tmp_path / "run"
+    write_data_folder(data)
+    for i in range(3):
+        path = data / "real-photos/camera-exif" / f"c{i}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(samples.jpeg_bytes(samples.photo_like(320, 256, seed=60 + i), quality=90))
+    prepare = ["data", "prepare", "--workdir", str(workdir), "--shared", str(data), "--reconstructions", "0"]
+    assert CliRunner().invoke(main, prepare).exit_code == 0
+    train = ["train", "--workdir", str(workdir), "--max-steps", "2", "--eval-every", "1", "--batch-size", "4"]
+    held_out = ["--hold-out-source", "camera-exif-diffusion", "--shared", str(data), "--threads", "1"]
+    result = CliRunner().invoke(main, [*train, *held_out])
+    assert result.exit_code == 0, result.output
+    history = json.loads((workdir / "classifier.history.json").read_text())
+    assert "camera-exif" not in history["train_sources"] and "ecuador-flux-faces" in history["train_sources"]
+    assert "kolors" not in history["train_generators"] and "sd1.x" in history["train_generators"]
+    # camera-exif's photos against kolors (the only one of the three families in the tiny data set) is scored.
+    assert 0.0 <= history["held_out_source"]["laundered"] <= 1.0
+
+
 def test_hardening_augmentation_changes_the_crop_and_keeps_its_shape() -> None:
     from realeyes.training.augment import AugmentConfig, augment
 
@@ -327,10 +352,10 @@ def test_hard_real_photos_are_laundered_whole_kept_per_photo_and_never_used_for_
 def test_the_train_command_offers_exactly_the_sources_that_can_be_scored_held_out() -> None:
     from realeyes.training.classifier_pipeline import ClassifierTrainSettings
     from realeyes.training.pipeline import settings_fields
-    from realeyes.training.selection_source import BENCHMARK_SOURCES
+    from realeyes.training.selection_source import SELECTION_SOURCES
 
     setting = next(f for f, _ in settings_fields(ClassifierTrainSettings) if f.name == "hold_out_sources")
-    assert set(setting.metadata["choices"]) == set(BENCHMARK_SOURCES)
+    assert set(setting.metadata["choices"]) == set(SELECTION_SOURCES)
 
 
 def test_a_card_states_the_accusation_target_its_own_role_was_calibrated_to() -> None:

@@ -73,9 +73,10 @@ class ClassifierTrainSettings(TrainSettings):
     )
     hold_out_sources: tuple[str, ...] = setting(
         (),
-        "Leave this training source out, then score it as the benchmark does (the figure to choose recipes on).",
+        "Leave this selection source (training images of both classes) out, then score it as the benchmark does "
+        "(the figure to choose recipes on).",
         option="--hold-out-source",
-        choices=["ecuador-flux-faces"],  # selection_source.BENCHMARK_SOURCES (that module imports torch)
+        choices=["ecuador-flux-faces", "camera-exif-diffusion"],  # selection_source.SELECTION_SOURCES (imports torch)
     )
     shared: Path = shared_setting()
     threads: int = setting(2, "Torch threads.")
@@ -88,15 +89,16 @@ def train(settings: ClassifierTrainSettings) -> dict[str, Any]:
     from realeyes.training import tracking
     from realeyes.training.augment import AugmentConfig
     from realeyes.training.export import load_checkpoint
-    from realeyes.training.selection_source import selection_scores
+    from realeyes.training.selection_source import SELECTION_SOURCES, selection_scores
     from realeyes.training.train_classifier import TrainConfig
     from realeyes.training.train_classifier import train as train_classifier
 
+    held_out = [SELECTION_SOURCES[name] for name in settings.hold_out_sources]
     config = TrainConfig(
         **settings.budget(),
         threads=settings.threads,
-        hold_out=settings.hold_out,
-        hold_out_sources=settings.hold_out_sources,
+        hold_out=settings.hold_out + tuple(name for source in held_out for name in source.generators),
+        hold_out_sources=tuple(name for source in held_out for name in source.training_sources),
         augment=AugmentConfig(
             launder_probability=settings.launder,
             harden_probability=settings.harden,

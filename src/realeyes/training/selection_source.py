@@ -2,14 +2,15 @@
 
 A choice between training recipes (e.g. how much laundering augmentation) must not be made on the validation
 split of the training sources (it rewards their quirks) nor on the generalisation benchmark's test folds (that
-would be choosing on the test score). So a source is held out of training (`realeyes train --hold-out-source`),
-and this module scores its images the way the benchmark does (as they are, laundered, hard real photos against
-laundered generated ones; `generalisation.scores.condition_inputs`) and the way the classifier is served (grid
-crops at native resolution, mean logit).
+would be choosing on the test score). So a selection source is held out of training (`realeyes train
+--hold-out-source`), and this module scores its images the way the benchmark does (as they are, laundered, hard
+real photos against laundered generated ones; `generalisation.scores.condition_inputs`) and the way the classifier
+is served (grid crops at native resolution, mean logit).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -21,16 +22,33 @@ from realeyes.training.generalisation.scores import condition_aucs, condition_in
 from realeyes.training.model import ResidualClassifier
 from realeyes.training.train_classifier import to_tensor
 
-# Training sources (catalog.SOURCES) that hold both classes, and the benchmark sources their images are filed under.
-BENCHMARK_SOURCES = {"ecuador-flux-faces": ("ecuador-news-photos", "flux1-dev-lora")}
+
+@dataclass(frozen=True)
+class SelectionSource:
+    """Training data left out whole (both classes), and the benchmark sources its images are filed under."""
+
+    training_sources: tuple[str, ...]  # catalog.SOURCES left out whole
+    generators: tuple[str, ...]  # generator folders of the `ai-generated` source left out
+    benchmark_sources: tuple[str, ...]
+
+
+# Each holds both classes and is in none of the classifier's benchmark test folds (they are training sources).
+SELECTION_SOURCES = {
+    "ecuador-flux-faces": SelectionSource(("ecuador-flux-faces",), (), ("ecuador-news-photos", "flux1-dev-lora")),
+    # A second judge of another kind (registered in docs/MODELS.md before any run): camera JPEGs of many makes
+    # against the three most recent photoreal diffusion families of `ai-generated`, scenes rather than portraits.
+    "camera-exif-diffusion": SelectionSource(
+        ("camera-exif",), ("kolors", "pixart-alpha", "sdxl"), ("camera-exif", "kolors", "pixart-alpha", "sdxl")
+    ),
+}
 
 
 def selection_scores(
-    model: ResidualClassifier, shared: Path, sources: tuple[str, ...], crop: int, crops: int
+    model: ResidualClassifier, shared: Path, names: tuple[str, ...], crop: int, crops: int
 ) -> dict[str, float | None]:
-    """AUC per benchmark condition on the held-out training `sources`, and `selection`: mean of laundered and
-    hard (the conditions users meet, EVALUATION.md)."""
-    wanted = {name for source in sources for name in BENCHMARK_SOURCES.get(source, ())}
+    """AUC per benchmark condition on the held-out selection sources `names`, and `selection`: mean of laundered
+    and hard (the conditions users meet, EVALUATION.md)."""
+    wanted = {source for name in names for source in SELECTION_SOURCES[name].benchmark_sources}
     images = [image for image in benchmark_catalog(shared) if image.source in wanted]
     rows: dict[str, list[tuple[int, float]]] = {"clean": [], "laundered": [], "hard": []}
     model.eval()

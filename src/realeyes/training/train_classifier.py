@@ -138,4 +138,5 @@ def train(manifest: Path, output: Path, config: TrainConfig, resume: bool = Fals
         output,
         best_val_auc=-1.0 if fitted.best is None else fitted.best,
         train_sources=sorted({image.sample.source for image in train_images}),
+        train_generators=sorted({image.sample.generator for image in train_images}),
     )
