@@ -53,11 +53,11 @@ def test_the_card_reports_held_out_figures_and_where_they_come_from(registry: Re
     assert card["onnx_parity_max_abs_diff"] < 1e-4
 
 
-def test_a_default_scan_uses_the_shipped_classifier() -> None:
+def test_a_default_scan_uses_the_shipped_classifier(registry: Registry) -> None:
     engine = Engine(Settings(models_dir=SHIPPED_MODELS))
     verdict = engine.analyze(samples.jpeg_bytes(samples.photo_like(640, 480)))
     classifier = next(e for e in verdict.evidence if e.analyzer == "classifier")
-    assert verdict.versions["classifier.model"] == "realeyes-npr-classifier-0.1.0"
+    assert verdict.versions["classifier.model"] == registry.promoted("classifier").path.name
     # The fitted fusion is in use, and each evidence shows the weight it gave (none to a view at chance).
     assert classifier.score is not None and classifier.weight == engine.fusion.coefficients["classifier"] > 0
     spectrum = next(e for e in verdict.evidence if e.analyzer == "spectrum")
