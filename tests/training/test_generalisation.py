@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -273,20 +274,25 @@ def test_laundering_augmentation_crops_a_512_px_copy_of_either_class() -> None:
     assert np.abs(np.diff(crop.astype(float), axis=1)).mean() < np.abs(np.diff(native.astype(float), axis=1)).mean()
 
 
-def test_a_source_held_out_of_training_is_scored_as_the_benchmark_scores_it(tmp_path: Path) -> None:
+def train_holding_out(data: Path, workdir: Path, source: str) -> dict[str, Any]:
+    """`realeyes data prepare` and two steps of `realeyes train --hold-out-source SOURCE`; the run's history."""
     from click.testing import CliRunner
 
     from realeyes.cli import main
 
-    data, workdir = tmp_path / "data", tmp_path / "run"
-    write_data_folder(data)
     prepare = ["data", "prepare", "--workdir", str(workdir), "--shared", str(data), "--reconstructions", "0"]
     assert CliRunner().invoke(main, prepare).exit_code == 0
     train = ["train", "--workdir", str(workdir), "--max-steps", "2", "--eval-every", "1", "--batch-size", "4"]
-    held_out = ["--hold-out-source", "ecuador-flux-faces", "--shared", str(data), "--threads", "1"]
+    held_out = ["--hold-out-source", source, "--shared", str(data), "--threads", "1"]
     result = CliRunner().invoke(main, [*train, *held_out])
     assert result.exit_code == 0, result.output
-    history = json.loads((workdir / "classifier.history.json").read_text())
+    return dict(json.loads((workdir / "classifier.history.json").read_text()))
+
+
+def test_a_source_held_out_of_training_is_scored_as_the_benchmark_scores_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    write_data_folder(data)
+    history = train_holding_out(data, tmp_path / "run", "ecuador-flux-faces")
     assert "ecuador-flux-faces" not in history["train_sources"]
     assert "imagenet-sample" in history["train_sources"]
     figures = history["held_out_source"]
@@ -300,23 +306,25 @@ def test_a_selection_source_can_hold_out_generator_families_with_a_real_source(t
     from realeyes import samples
     from realeyes.cli import main
 
-    data, workdir = tmp_path / "data", tmp_path / "run"
+    data = tmp_path / "data"
     write_data_folder(data)
     for i in range(3):
         path = data / "real-photos/camera-exif" / f"c{i}.jpg"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(samples.jpeg_bytes(samples.photo_like(320, 256, seed=60 + i), quality=90))
-    prepare = ["data", "prepare", "--workdir", str(workdir), "--shared", str(data), "--reconstructions", "0"]
-    assert CliRunner().invoke(main, prepare).exit_code == 0
-    train = ["train", "--workdir", str(workdir), "--max-steps", "2", "--eval-every", "1", "--batch-size", "4"]
-    held_out = ["--hold-out-source", "camera-exif-diffusion", "--shared", str(data), "--threads", "1"]
-    result = CliRunner().invoke(main, [*train, *held_out])
-    assert result.exit_code == 0, result.output
-    history = json.loads((workdir / "classifier.history.json").read_text())
+    history = train_holding_out(data, tmp_path / "run", "camera-exif-diffusion")
     assert "camera-exif" not in history["train_sources"] and "ecuador-flux-faces" in history["train_sources"]
     assert "kolors" not in history["train_generators"] and "sd1.x" in history["train_generators"]
     # camera-exif's photos against kolors (the only one of the three families in the tiny data set) is scored.
     assert 0.0 <= history["held_out_source"]["laundered"] <= 1.0
+    # Nor does the held-out data calibrate an export or count among its split figures.
+    bundle = tmp_path / "bundle"
+    export = ["export", "--workdir", str(tmp_path / "run"), "--version", "0.0.1", "--out", str(bundle), "--no-sweep"]
+    result = CliRunner().invoke(main, export)
+    assert result.exit_code == 0, result.output
+    card = json.loads((bundle / "card.json").read_text())
+    assert not any("kolors" in line or "camera-exif" in line for line in card["training_data"])
+    assert card["selection_data"]["sources"].keys() == {"camera-exif"}
 
 
 def test_hardening_augmentation_changes_the_crop_and_keeps_its_shape() -> None:

@@ -48,9 +48,15 @@ def build_classifier_bundle(
 ) -> Path:
     """INT8_TOLERANCE: also try an int8 graph and ship it if its validation AUC is at most this much lower."""
     model, saved = load_checkpoint(checkpoint)
-    # A source held out of training chose the recipe (selection_source): it is in none of the card's splits.
+    # Sources and generators held out of training (a selection source, a cross-generator test) are in none of the
+    # card's splits: they neither calibrate the model nor count as its held-out split figures.
     held_out = set(saved["config"].get("hold_out_sources", ()))
-    rows = [(sample, split) for sample, split in read_prepared(manifest) if sample.source not in held_out]
+    generators = tuple(saved["config"].get("hold_out", ())) or ("\0",)
+    rows = [
+        (sample, split)
+        for sample, split in read_prepared(manifest)
+        if sample.source not in held_out and not sample.generator.startswith(generators)
+    ]
     splits = {split: [s for s, s_split in rows if s_split == split] for split in ("val", "test")}
     card: dict[str, Any] = {
         "name": "realeyes-npr-classifier",
