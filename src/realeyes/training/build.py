@@ -24,6 +24,7 @@ from realeyes.training.fusion_fit import FUSION_FILE, PIXEL_ANALYZERS, fit_fusio
 from realeyes.training.metrics import binary_report, roc_auc
 from realeyes.training.prepare import RECONSTRUCTION, read_prepared
 from realeyes.training.quantize import choose_int8
+from realeyes.training.train_classifier import held_out
 
 INFERENCE_CROP, INFERENCE_CROPS, MIN_SIDE = 192, 4, 64
 
@@ -50,13 +51,8 @@ def build_classifier_bundle(
     model, saved = load_checkpoint(checkpoint)
     # Sources and generators held out of training (a selection source, a cross-generator test) are in none of the
     # card's splits: they neither calibrate the model nor count as its held-out split figures.
-    held_out = set(saved["config"].get("hold_out_sources", ()))
-    generators = tuple(saved["config"].get("hold_out", ())) or ("\0",)
-    rows = [
-        (sample, split)
-        for sample, split in read_prepared(manifest)
-        if sample.source not in held_out and not sample.generator.startswith(generators)
-    ]
+    generators, sources = tuple(saved["config"].get("hold_out", ())), tuple(saved["config"].get("hold_out_sources", ()))
+    rows = [(sample, split) for sample, split in read_prepared(manifest) if not held_out(sample, generators, sources)]
     splits = {split: [s for s, s_split in rows if s_split == split] for split in ("val", "test")}
     card: dict[str, Any] = {
         "name": "realeyes-npr-classifier",
@@ -71,7 +67,7 @@ def build_classifier_bundle(
         "onnx_parity_max_abs_diff": None,
         "training": {"steps": saved["step"], "config": saved["config"]},
         "training_data": _training_data(rows),
-        "selection_data": _selection_data(checkpoint, held_out),
+        "selection_data": _selection_data(checkpoint, set(sources)),
         "synthetic": "Synthetic fakes: real training photos (centre crops) passed through the TAEF2 tiny "
         "autoencoder (FLUX.2 VAE approximation, MIT weights from ../shared/data/weights/taesd, re-implemented "
         f"here), generator '{RECONSTRUCTION}'. {_augmentation_note(saved['config']['augment'])}",
@@ -191,13 +187,13 @@ def _augmentation_note(augment: dict[str, Any]) -> str:
     return note
 
 
-def _selection_data(checkpoint: Path, held_out: set[str]) -> dict[str, Any] | None:
+def _selection_data(checkpoint: Path, sources: set[str]) -> dict[str, Any] | None:
     """The training sources held out to choose the recipe on, and how this model ranks them (selection_source)."""
-    if not held_out:
+    if not sources:
         return None
     history_path = checkpoint.with_suffix(".history.json")
     history = json.loads(history_path.read_text()) if history_path.is_file() else {}
-    licences = {name: SOURCES[name].licence for name in sorted(held_out) if name in SOURCES}
+    licences = {name: SOURCES[name].licence for name in sorted(sources) if name in SOURCES}
     return {"sources": licences, "auc": history.get("held_out_source")}
 
 

@@ -98,6 +98,11 @@ def score_images(model: ResidualClassifier, images: list[LoadedImage], config: T
     return np.array(scores)
 
 
+def held_out(sample: Sample, generators: tuple[str, ...], sources: tuple[str, ...]) -> bool:
+    """Whether a run with these `hold_out` generator prefixes and `hold_out_sources` left `sample` out."""
+    return sample.generator.startswith(generators) or sample.source in sources
+
+
 def train(manifest: Path, output: Path, config: TrainConfig, resume: bool = False) -> dict[str, object]:
     """Optimise until the time budget or max_steps; keep the checkpoint with the best validation AUC."""
     torch.manual_seed(config.seed)
@@ -106,8 +111,7 @@ def train(manifest: Path, output: Path, config: TrainConfig, resume: bool = Fals
 
     # Held-out generators and sources are left out of training and of checkpoint selection alike.
     def kept(image: LoadedImage) -> bool:
-        held_out = image.sample.generator.startswith(config.hold_out or ("\0",))
-        return not held_out and image.sample.source not in config.hold_out_sources
+        return not held_out(image.sample, config.hold_out, config.hold_out_sources)
 
     train_images = [image for image in load_split(manifest, "train", min_side) if kept(image)]
     val_images = [image for image in load_split(manifest, "val", min_side) if kept(image)]
