@@ -30,7 +30,7 @@ from realeyes.training.generalisation.protocol import (
     run_protocol,
 )
 from realeyes.training.generalisation.reconstruction import COLUMN, RECONSTRUCTION_FILE
-from realeyes.training.generalisation.scores import FILE_FEATURES, read_rows, write_rows
+from realeyes.training.generalisation.scores import FILE_FEATURES, accused_at_catch, read_rows, write_rows
 from realeyes.training.generalisation.summary import auc_difference, auc_from_wins, wilson
 
 
@@ -298,6 +298,16 @@ def test_a_source_held_out_of_training_is_scored_as_the_benchmark_scores_it(tmp_
     figures = history["held_out_source"]
     assert all(0.0 <= figures[condition] <= 1.0 for condition in ("clean", "laundered", "hard"))
     assert figures["selection"] == pytest.approx((figures["laundered"] + figures["hard"]) / 2)
+    assert 0.0 <= figures["accused_at_quarter_caught"] <= 1.0
+
+
+def test_the_tail_figure_counts_real_photos_above_what_catches_a_quarter_of_the_generated() -> None:
+    generated = [float(v) for v in range(1, 9)]  # a quarter of them (7, 8) lie above 6
+    assert accused_at_catch([0.0, 6.5, 7.5, 9.0], generated, 0.25) == 0.75
+    assert accused_at_catch([0.0, 5.0, 6.0], generated, 0.25) == 0.0  # a tie with the threshold is not accused
+    # A better AUC can hide a worse tail: one confident real photo against four in the middle.
+    assert accused_at_catch([9.0, 0.0, 0.0, 0.0], generated, 0.25) > accused_at_catch([5.5] * 4, generated, 0.25)
+    assert accused_at_catch([], generated, 0.25) is None
 
 
 def test_a_selection_source_can_hold_out_generator_families_with_a_real_source(tmp_path: Path) -> None:

@@ -55,10 +55,14 @@ def condition_inputs(image: BenchImage) -> Iterator[ConditionInput]:
         yield ConditionInput("hard", pipeline, launder(hard, rng_for(image.key, "launder-hard")))
 
 
+# The share of generated images the verdict catches near its operating point (the benchmark: 12-26 %).
+TAIL_CATCH = 0.25
+
+
 def condition_aucs(rows: dict[str, list[tuple[int, float]]]) -> dict[str, float | None]:
     """AUC per condition from (label, score) rows (hard real photos ranked against the laundered generated
-    images, as the benchmark ranks them), and `selection`: the mean of laundered and hard, the conditions users
-    meet (EVALUATION.md): the figure training choices are made on."""
+    images, as the benchmark ranks them), `selection`: the mean of laundered and hard, the conditions users
+    meet (EVALUATION.md): the figure training choices are made on, and `accused_at_quarter_caught`: the tail."""
     fakes = [row for row in rows.get("laundered", []) if row[0] != REAL]
     figures = {
         "clean": _auc(rows.get("clean", [])),
@@ -67,7 +71,18 @@ def condition_aucs(rows: dict[str, list[tuple[int, float]]]) -> dict[str, float 
     }
     usable = [figures["laundered"], figures["hard"]]
     figures["selection"] = None if None in usable else float(np.mean(usable))  # type: ignore[arg-type]
+    real = [score for condition in ("laundered", "hard") for label, score in rows.get(condition, []) if label == REAL]
+    figures["accused_at_quarter_caught"] = accused_at_catch(real, [score for _, score in fakes], TAIL_CATCH)
     return figures
+
+
+def accused_at_catch(real: list[float], generated: list[float], catch: float) -> float | None:
+    """The share of real photos scored above the score that `catch` of the generated images reach: the real photos
+    a verdict tuned to catch that many would accuse. AUC weighs every rank alike; this reads only the top."""
+    if not real or not generated:
+        return None
+    threshold = float(np.quantile(generated, 1.0 - catch, method="lower"))
+    return float(np.mean(np.array(real) > threshold))
 
 
 def _auc(rows: list[tuple[int, float]]) -> float | None:
