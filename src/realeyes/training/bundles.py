@@ -108,8 +108,9 @@ def render_card(card: dict[str, Any]) -> str:
     if selection := card.get("selection_data"):
         lines += ["## Held out of training to choose the recipe on", ""]
         lines += [f"- {name}: licence {licence}" for name, licence in selection["sources"].items()]
-        auc = json.dumps(selection["auc"])
-        lines += ["", f"AUC on them, scored as the generalisation benchmark scores: `{auc}`", ""]
+        figures = json.dumps(selection["auc"])  # the key predates the tail figure; cards keep it
+        lines += ["", "Scored as the generalisation benchmark scores (AUC per condition, their `selection` figure and,"]
+        lines += [f"where recorded, the tail `accused_at_quarter_caught`): `{figures}`", ""]
     lines += ["## What was synthetic", "", card["synthetic"], ""]
     lines += ["## Metrics", "", "Held-out data only; see each block's `data` for exactly what it was measured on.", ""]
     lines += ["```json", json.dumps(card["metrics"], indent=2), "```", ""]

@@ -46,8 +46,8 @@ SELECTION_SOURCES = {
 def selection_scores(
     model: ResidualClassifier, shared: Path, names: tuple[str, ...], crop: int, crops: int
 ) -> dict[str, float | None]:
-    """AUC per benchmark condition on the held-out selection sources `names`, and `selection`: mean of laundered
-    and hard (the conditions users meet, EVALUATION.md)."""
+    """AUC per benchmark condition on the held-out selection sources `names`, `selection` (mean of laundered and
+    hard, the conditions users meet, EVALUATION.md) and the tail (`condition_aucs`)."""
     wanted = {source for name in names for source in SELECTION_SOURCES[name].benchmark_sources}
     images = [image for image in benchmark_catalog(shared) if image.source in wanted]
     rows: dict[str, list[tuple[int, float]]] = {"clean": [], "laundered": [], "hard": []}
